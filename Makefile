@@ -1,0 +1,79 @@
+# Eventi: `make run` serves the demo site, `make test` runs the whole suite.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi:app
+
+.PHONY: run test install install-dev assets translations migrate lint bench screenshots clean serve
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed assets translations system-packages
+install-dev: $(VENV)/.installed-dev assets translations system-packages
+
+# Fonts for PDFs and tools the tests call (pdftotext, qpdf); installed only when missing.
+SYSTEM_PACKAGES := fonts-dejavu-core poppler-utils qpdf
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/vendor/.stamp: node_modules/.package-lock.json
+	rm -rf static/vendor/bootstrap-italia && mkdir -p static/vendor/bootstrap-italia
+	cp -r node_modules/bootstrap-italia/dist/{css,js,fonts,svg} static/vendor/bootstrap-italia/
+	touch $@
+
+assets: static/vendor/.stamp
+
+translations: | $(BIN)/python
+	@for d in app/translations app/*/translations; do \
+	  [ -d $$d ] && $(BIN)/pybabel -q compile -f -d $$d || true; \
+	done
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+run: install migrate
+	@if $(BIN)/python -m app.demo_needed; then $(BIN)/flask demo load; fi
+	@echo "Serving on http://127.0.0.1:$(PORT) (scheduler running beside it); Ctrl-C stops both."
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/flask scheduler run & \
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+
+test: install-dev
+	$(BIN)/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL =="; \
+	  DATABASE_BACKEND=postgres $(BIN)/pytest; \
+	fi
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+bench: install-dev
+	$(BIN)/python bench/run_all.py
+
+screenshots: install-dev
+	$(BIN)/python -m tests.browser.screenshots
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

@@ -1,0 +1,109 @@
+"""Application factory: wiring only."""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app.config import Config, DevelopmentConfig, runtime_defaults
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Capability packages: each has `bp` (public) and may have `admin_bp` (under /admin).
+BLUEPRINT_PACKAGES = (
+    "app.main",
+    "app.events",
+    "app.projects",
+    "app.auth",
+    "app.admin",
+    "app.registrations",
+    "app.calendars",
+    "app.documents",
+    "app.newsletter",
+    "app.mail",
+)
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    if isinstance(config, dict):
+        app.config.from_object(DevelopmentConfig)
+        app.config.update(config)
+    else:
+        app.config.from_object(config or DevelopmentConfig)
+    runtime_defaults(app)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories())
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def translation_directories() -> list[str]:
+    """Each capability keeps its own catalogue in app/<package>/translations."""
+    here = Path(__file__).resolve().parent
+    dirs = [here / "translations"] + sorted(here.glob("*/translations"))
+    return [str(d) for d in dirs if d.is_dir()]
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every model known to SQLAlchemy and Alembic)
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from app.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to open this page.")
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from app.auth.models import User
+
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_blueprints(app: Flask) -> None:
+    for name in BLUEPRINT_PACKAGES:
+        module = importlib.import_module(name)
+        app.register_blueprint(module.bp)
+        if hasattr(module, "admin_bp"):
+            app.register_blueprint(module.admin_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.main.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.i18n import register_filters
+    from app.main.context import register
+
+    register_filters(app)
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

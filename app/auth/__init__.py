@@ -1,0 +1,6 @@
+"""Back-office login and logout."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__, url_prefix="/admin")
+
+from app.auth import views  # noqa: E402,F401

@@ -1,0 +1,345 @@
+"""Projects, venues, events and their programme: sessions, speakers and materials."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.db import TimestampMixin, utcnow
+from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+
+
+class StrEnum(str, enum.Enum):
+    def __str__(self) -> str:
+        return self.value
+
+
+class EventKind(StrEnum):
+    CONFERENCE = "conference"
+    WORKSHOP = "workshop"
+    WEBINAR = "webinar"
+    STUDY_VISIT = "study_visit"
+    MISSION = "mission"
+    POLICY_EVENT = "policy_event"
+    SCREENING = "screening"
+    OTHER = "other"
+
+
+class EventFormat(StrEnum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    HYBRID = "hybrid"
+
+
+class EventStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class RegistrationMode(StrEnum):
+    REQUIRED = "required"
+    NOT_REQUIRED = "not_required"
+    EXTERNAL = "external"
+
+
+class SessionKind(StrEnum):
+    TALK = "talk"
+    ROUND_TABLE = "round_table"
+    WORKSHOP = "workshop"
+    BREAK = "break"
+    VISIT = "visit"
+    B2B = "b2b"
+
+
+class MaterialKind(StrEnum):
+    RECORDING = "recording"
+    SLIDES = "slides"
+    PROGRAMME = "programme"
+    DOCUMENT = "document"
+    LINK = "link"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    REGISTRANTS = "registrants"
+
+
+class ProjectStatus(StrEnum):
+    PLANNED = "planned"
+    ONGOING = "ongoing"
+    COMPLETED = "completed"
+
+
+def _enum(cls: type[enum.Enum], length: int = 20) -> sa.Enum:
+    # Stored as plain strings with a CHECK constraint: portable and readable in SQL.
+    return sa.Enum(
+        cls,
+        native_enum=False,
+        length=length,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+        name=cls.__name__.lower(),
+        create_constraint=True,
+    )
+
+
+event_organisers = sa.Table(
+    "event_organisers",
+    db.metadata,
+    sa.Column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Project(TimestampMixin, db.Model):
+    __tablename__ = "projects"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    slug: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    acronym: so.Mapped[str] = so.mapped_column(sa.String(60), default="")
+    programme: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    website: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    starts_on: so.Mapped[date | None]
+    ends_on: so.Mapped[date | None]
+    budget: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(14, 2))
+    funding: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    partners: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # one per line
+    status: so.Mapped[ProjectStatus] = so.mapped_column(
+        _enum(ProjectStatus), default=ProjectStatus.ONGOING
+    )
+
+    events: so.WriteOnlyMapped[Event] = so.relationship(back_populates="project")
+
+    @property
+    def partner_list(self) -> list[str]:
+        return [line.strip() for line in self.partners.splitlines() if line.strip()]
+
+    def __repr__(self) -> str:
+        return f"<Project {self.slug}>"
+
+
+class Venue(TimestampMixin, db.Model):
+    __tablename__ = "venues"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    address: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    city: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+    postcode: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
+    country: so.Mapped[str] = so.mapped_column(sa.String(2), default="IT")  # ISO 3166-1
+    latitude: so.Mapped[float | None]
+    longitude: so.Mapped[float | None]
+
+    @property
+    def one_line(self) -> str:
+        parts = [self.name, self.address, " ".join(p for p in (self.postcode, self.city) if p)]
+        return ", ".join(p for p in parts if p)
+
+    def __repr__(self) -> str:
+        return f"<Venue {self.name}>"
+
+
+class Event(TimestampMixin, db.Model):
+    __tablename__ = "events"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    summary: so.Mapped[str] = so.mapped_column(sa.String(600), default="")
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # Markdown
+    kind: so.Mapped[EventKind] = so.mapped_column(_enum(EventKind), default=EventKind.CONFERENCE)
+    format: so.Mapped[EventFormat] = so.mapped_column(
+        _enum(EventFormat), default=EventFormat.IN_PERSON
+    )
+    status: so.Mapped[EventStatus] = so.mapped_column(
+        _enum(EventStatus), default=EventStatus.DRAFT, index=True
+    )
+    timezone: so.Mapped[str] = so.mapped_column(sa.String(64), default="Europe/Rome")
+    starts_at: so.Mapped[datetime] = so.mapped_column(index=True)
+    ends_at: so.Mapped[datetime]
+    language: so.Mapped[str] = so.mapped_column(sa.String(8), default="it")
+
+    venue_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("venues.id", ondelete="SET NULL"), index=True
+    )
+    project_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("projects.id", ondelete="SET NULL"), index=True
+    )
+
+    # The organiser's contact block (office, phone, e-mail, opening hours).
+    contact_name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    contact_email: so.Mapped[str] = so.mapped_column(sa.String(254), default="")
+    contact_phone: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
+    contact_notes: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    # Private: shown only to confirmed online registrants (attendee page, personal feed).
+    online_join_url: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+
+    # Registration settings.
+    registration_mode: so.Mapped[RegistrationMode] = so.mapped_column(
+        _enum(RegistrationMode), default=RegistrationMode.REQUIRED
+    )
+    registration_url: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    registration_opens_at: so.Mapped[datetime | None]
+    registration_closes_at: so.Mapped[datetime | None]
+    capacity: so.Mapped[int | None]  # None = unlimited
+    capacity_in_person: so.Mapped[int | None]
+    capacity_online: so.Mapped[int | None]
+    waitlist_enabled: so.Mapped[bool] = so.mapped_column(default=True)
+    reminder_hours_before: so.Mapped[int] = so.mapped_column(default=24)
+
+    # Data version: bumped on every change of the event or its programme; caches key on it.
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    # iCalendar SEQUENCE: bumped when time, place or status change.
+    sequence: so.Mapped[int] = so.mapped_column(default=0)
+    published_at: so.Mapped[datetime | None]
+    cancelled_at: so.Mapped[datetime | None]
+
+    venue: so.Mapped[Venue | None] = so.relationship(lazy="joined")
+    project: so.Mapped[Project | None] = so.relationship(back_populates="events", lazy="joined")
+    organisers: so.Mapped[list[User]] = so.relationship(secondary=event_organisers)
+    sessions: so.Mapped[list[Session]] = so.relationship(
+        back_populates="event",
+        cascade="all, delete-orphan",
+        order_by="(Session.starts_at, Session.position, Session.id)",
+    )
+    materials: so.Mapped[list[Material]] = so.relationship(
+        back_populates="event",
+        cascade="all, delete-orphan",
+        order_by="(Material.position, Material.id)",
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == EventStatus.PUBLISHED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == EventStatus.CANCELLED
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in (EventStatus.PUBLISHED, EventStatus.CANCELLED)
+
+    @property
+    def is_online(self) -> bool:
+        return self.format in (EventFormat.ONLINE, EventFormat.HYBRID)
+
+    @property
+    def has_venue(self) -> bool:
+        return self.format in (EventFormat.IN_PERSON, EventFormat.HYBRID) and self.venue is not None
+
+    @property
+    def registrable_parts(self) -> list[Session]:
+        return [s for s in self.sessions if s.registrable]
+
+    def is_past(self, now: datetime | None = None) -> bool:
+        return self.ends_at < (now or utcnow())
+
+    def bump_version(self, *, schedule_changed: bool = False) -> None:
+        """Mark the event changed; schedule_changed also moves the iCalendar SEQUENCE."""
+        self.version = (self.version or 0) + 1
+        if schedule_changed:
+            self.sequence = (self.sequence or 0) + 1
+        self.updated_at = utcnow()
+
+    def __repr__(self) -> str:
+        return f"<Event {self.slug}>"
+
+
+session_speakers = sa.Table(
+    "session_speakers",
+    db.metadata,
+    sa.Column("session_id", sa.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("speaker_id", sa.ForeignKey("speakers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False, default=0),
+)
+
+
+class Session(TimestampMixin, db.Model):
+    """A programme item; `registrable` ones are parts people sign up for separately."""
+
+    __tablename__ = "sessions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    event_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    starts_at: so.Mapped[datetime]
+    ends_at: so.Mapped[datetime]
+    room: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+    kind: so.Mapped[SessionKind] = so.mapped_column(_enum(SessionKind), default=SessionKind.TALK)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    registrable: so.Mapped[bool] = so.mapped_column(default=False)
+    capacity: so.Mapped[int | None]
+
+    event: so.Mapped[Event] = so.relationship(back_populates="sessions")
+    speakers: so.Mapped[list[Speaker]] = so.relationship(
+        secondary=session_speakers, order_by=session_speakers.c.position
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Session {self.title!r}>"
+
+
+class Speaker(TimestampMixin, db.Model):
+    __tablename__ = "speakers"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    affiliation: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    role: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    bio: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    def __repr__(self) -> str:
+        return f"<Speaker {self.name}>"
+
+
+class Material(TimestampMixin, db.Model):
+    __tablename__ = "materials"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    event_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    session_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    kind: so.Mapped[MaterialKind] = so.mapped_column(_enum(MaterialKind), default=MaterialKind.LINK)
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    url: so.Mapped[str] = so.mapped_column(sa.String(500))
+    visibility: so.Mapped[Visibility] = so.mapped_column(
+        _enum(Visibility), default=Visibility.PUBLIC
+    )
+    published_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+
+    event: so.Mapped[Event] = so.relationship(back_populates="materials")
+    session: so.Mapped[Session | None] = so.relationship()
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Visibility.PUBLIC
+
+    def __repr__(self) -> str:
+        return f"<Material {self.title!r}>"

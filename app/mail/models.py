@@ -1,0 +1,58 @@
+"""The outbox: every e-mail is a row, written in the transaction that causes it."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.db import TimestampMixin, utcnow
+from app.events.models import StrEnum, _enum
+from app.extensions import db
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"      # waiting for its first or next attempt (see next_attempt_at)
+    SENDING = "sending"    # claimed by a delivery run (claimed_until guards a crashed run)
+    SENT = "sent"
+    FAILED = "failed"      # permanent failure or attempts exhausted
+
+
+class OutboxMessage(TimestampMixin, db.Model):
+    __tablename__ = "outbox"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    category: so.Mapped[str] = so.mapped_column(sa.String(60), index=True)
+    recipient: so.Mapped[str] = so.mapped_column(sa.String(254), index=True)
+    sender: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    subject: so.Mapped[str] = so.mapped_column(sa.String(300))
+    body_text: so.Mapped[str] = so.mapped_column(sa.Text)
+    body_html: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    language: so.Mapped[str] = so.mapped_column(sa.String(8), default="it")
+    # Extra headers, e.g. List-Unsubscribe.
+    headers: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON, default=dict)
+    # [{"filename", "content_type", "content" (text), "method"?, "alternative"?: bool}]
+    attachments: so.Mapped[list[dict[str, Any]]] = so.mapped_column(sa.JSON, default=list)
+    message_id: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+
+    status: so.Mapped[OutboxStatus] = so.mapped_column(
+        _enum(OutboxStatus), default=OutboxStatus.QUEUED
+    )
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    claimed_until: so.Mapped[datetime | None]
+    last_error: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    sent_at: so.Mapped[datetime | None]
+
+    event_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    registration_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("registrations.id", ondelete="SET NULL"), index=True
+    )
+
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.category} {self.status}>"

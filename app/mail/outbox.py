@@ -1,0 +1,60 @@
+"""Queueing e-mail: render templates in the recipient's language and add an outbox row."""
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from app.extensions import db
+from app.mail.models import OutboxMessage
+
+
+def new_message_id() -> str:
+    domain = current_app.config.get("UID_DOMAIN", "eventi.local")
+    return f"<{secrets.token_hex(16)}@{domain}>"
+
+
+def queue_email(
+    recipient: str,
+    template: str,
+    *,
+    category: str,
+    language: str = "it",
+    context: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+    event_id: int | None = None,
+    registration_id: int | None = None,
+) -> OutboxMessage:
+    """Render templates/email/<template>.{subject.txt,txt,html} and add the row.
+
+    The row is only flushed: it is committed, or rolled back, with the change that
+    caused it. The scheduler's delivery job sends it after the commit.
+    """
+    ctx = dict(context or {})
+    ctx.setdefault("base_url", current_app.config["BASE_URL"])
+    ctx.setdefault("site_name", current_app.config["SITE_NAME"])
+    with force_locale(language):
+        ctx["language"] = language
+        subject = render_template(f"email/{template}.subject.txt", **ctx).strip()
+        text = render_template(f"email/{template}.txt", **ctx)
+        html = render_template(f"email/{template}.html", **ctx)
+    message = OutboxMessage(
+        category=category,
+        recipient=recipient,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        subject=" ".join(subject.split())[:300],
+        body_text=text,
+        body_html=html,
+        language=language,
+        headers=dict(headers or {}),
+        attachments=list(attachments or []),
+        message_id=new_message_id(),
+        event_id=event_id,
+        registration_id=registration_id,
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message

@@ -1,0 +1,50 @@
+"""Site-wide pages."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from sqlalchemy import text
+
+from app.events import services as event_services
+from app.extensions import db
+from app.i18n import SUPPORTED
+from app.main import bp
+
+
+@bp.get("/")
+def home():
+    upcoming = event_services.upcoming_events(limit=6)
+    recordings = event_services.latest_recordings(limit=4)
+    return render_template("main/home.html", upcoming=upcoming, recordings=recordings)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means the database is not usable
+        db.session.rollback()
+        current_app.logger.warning("health check failed: %s", exc)
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.post("/language")
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang in SUPPORTED:
+        session["lang"] = lang
+    target = request.form.get("next") or url_for("main.home")
+    if urlsplit(target).netloc or not target.startswith("/"):
+        target = url_for("main.home")
+    return redirect(target)
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template(
+        "main/privacy.html",
+        retention_days=current_app.config["REGISTRATION_RETENTION_DAYS"],
+        version=current_app.config["PRIVACY_TEXT_VERSION"],
+    )

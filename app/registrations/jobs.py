@@ -1,0 +1,1 @@
+"""Periodic jobs of this capability, registered with app.scheduler.registry.job."""

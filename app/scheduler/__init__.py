@@ -1,0 +1,1 @@
+"""Scheduler process: APScheduler started only by `flask scheduler run`."""

@@ -1,0 +1,124 @@
+"""Fixtures: an app on SQLite (default) or on PostgreSQL when DATABASE_BACKEND=postgres."""
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+from flask import g
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db
+
+BACKEND = os.environ.get("DATABASE_BACKEND", "sqlite")
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+if PG_URL.startswith("postgresql://"):
+    PG_URL = "postgresql+psycopg://" + PG_URL[len("postgresql://"):]
+
+
+def make_config(**overrides):
+    url = PG_URL if BACKEND == "postgres" else "sqlite://"
+    return type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+def _reset_postgres() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema():
+    if BACKEND != "postgres":
+        yield
+        return
+    if not PG_URL:
+        pytest.exit("DATABASE_BACKEND=postgres needs TEST_DATABASE_URL", returncode=2)
+    app = create_app(make_config())
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    yield
+
+
+class Client(FlaskClient):
+    """The tests keep an app context open, which requests would share; give each
+    request a clean `g` as a real server does (flask-login and flask-babel cache there)."""
+
+    def open(self, *args, **kwargs):
+        g.__dict__.clear()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            g.__dict__.clear()
+
+
+@pytest.fixture
+def app(_postgres_schema):
+    app = create_app(make_config())
+    app.test_client_class = Client
+    with app.app_context():
+        if BACKEND == "postgres":
+            _reset_postgres()
+        else:
+            db.create_all()
+        yield app
+        db.session.remove()
+        if BACKEND != "postgres":
+            db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    """Log a user in or out of the test client."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, user) -> None:
+        with self._client.session_transaction() as sess:
+            sess["_user_id"] = str(user.id)
+            sess["_fresh"] = True
+
+    def logout(self) -> None:
+        with self._client.session_transaction() as sess:
+            sess.clear()
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Context manager that counts SQL statements: `with count_queries() as n: ...; n()`."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counter():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield lambda: len(statements)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+
+    return counter

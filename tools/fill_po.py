@@ -1,0 +1,29 @@
+"""Fill msgstr entries of a .po file from a JSON object {msgid: translation}.
+
+    python tools/fill_po.py app/<pkg>/translations/it/LC_MESSAGES/messages.po translations.json
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+from babel.messages.pofile import read_po, write_po
+
+
+def fill(po_path: str, mapping: dict[str, str]) -> list[str]:
+    with open(po_path, "rb") as fh:
+        catalog = read_po(fh)
+    for message in catalog:
+        if message.id and message.id in mapping:
+            message.string = mapping[message.id]
+            message.flags.discard("fuzzy")
+    with open(po_path, "wb") as fh:
+        write_po(fh, catalog, width=0)
+    return [m.id for m in catalog if m.id and not m.string]
+
+
+if __name__ == "__main__":
+    with open(sys.argv[2], encoding="utf-8") as fh:
+        missing = fill(sys.argv[1], json.load(fh))
+    for msgid in missing:
+        print("untranslated:", repr(msgid))
