@@ -20,3 +20,4 @@ from app.registrations.models import Registration  # noqa: F401
 
 from app.newsletter import models as _newsletter  # noqa: F401
 from app.scheduler import models as _scheduler  # noqa: F401
+from app.reminders import models as _reminders  # noqa: F401

@@ -122,3 +122,15 @@ def count_queries(app):
             sa.event.remove(db.engine, "before_cursor_execute", before)
 
     return counter
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A local SMTP server; the app is configured to deliver to it."""
+    from tests.smtpd import SMTPServer
+
+    server = SMTPServer().start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port,
+                      MAIL_USE_TLS=False, MAIL_USE_SSL=False)
+    yield server
+    server.stop()

@@ -21,7 +21,9 @@ CORE = "core"
 
 
 def packages() -> list[str]:
-    return [CORE] + sorted(p.name for p in (ROOT / "app").iterdir() if (p / "__init__.py").exists())
+    return [CORE] + sorted(
+        p.name for p in (ROOT / "app").iterdir() if (p / "__init__.py").exists() and p.name != "main"
+    )
 
 
 def catalogue_dir(pkg: str) -> Path:
@@ -54,6 +56,21 @@ def extract(pkg: str, pot: Path) -> None:
          "--omit-header", "-o", str(pot), *srcs],
         cwd=ROOT, check=True,
     )
+
+
+def missing(pkg: str) -> list[str]:
+    """Strings used in the sources with no Italian text in the catalogue (writes nothing)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pot = Path(tmp) / "messages.pot"
+        extract(pkg, pot)
+        with pot.open("rb") as fh:
+            wanted = [m.id for m in read_po(fh) if m.id]
+    po = catalogue_dir(pkg) / "it" / "LC_MESSAGES" / "messages.po"
+    translated: set = set()
+    if po.exists():
+        with po.open("rb") as fh:
+            translated = {m.id for m in read_po(fh) if m.id and m.string and not m.fuzzy}
+    return [m if isinstance(m, str) else m[0] for m in wanted if m not in translated]
 
 
 def update(pkg: str) -> list[str]:

@@ -11,6 +11,7 @@ JOB_MODULES = (
     "app.mail.jobs",
     "app.registrations.jobs",
     "app.newsletter.jobs",
+    "app.reminders.jobs",
 )
 
 

@@ -1,0 +1,1 @@
+"""Event reminders and follow-ups: rows with a due time and a sent mark."""

@@ -1,0 +1,1 @@
+"""Periodic jobs of the reminders capability."""
