@@ -7,7 +7,7 @@ from flask import current_app, jsonify, redirect, render_template, request, sess
 from sqlalchemy import text
 
 from app.events import services as event_services
-from app.extensions import db
+from app.extensions import csrf, db
 from app.i18n import SUPPORTED
 from app.main import bp
 
@@ -31,6 +31,7 @@ def healthz():
 
 
 @bp.post("/language")
+@csrf.exempt  # only sets a display preference; pages carry no per-visitor token so they cache
 def set_language():
     lang = request.form.get("lang", "")
     if lang in SUPPORTED:
