@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test install install-dev assets translations migrate lint bench screenshots clean serve
+.PHONY: browser-deps run test install install-dev assets translations migrate lint bench screenshots clean serve
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed assets translations system-packages
-install-dev: $(VENV)/.installed-dev assets translations system-packages
+install-dev: $(VENV)/.installed-dev assets translations system-packages browser-deps
 
 # Fonts for PDFs and tools the tests call (pdftotext, qpdf); installed only when missing.
 SYSTEM_PACKAGES := fonts-dejavu-core poppler-utils qpdf
@@ -31,6 +31,17 @@ system-packages:
 	  echo "installing$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# The browser tests drive Debian's Chromium (never a downloaded browser) and run the
+# Nu Html Checker on the machine's Java; both installed only when missing.
+browser-deps:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
 node_modules/.package-lock.json: package.json package-lock.json
