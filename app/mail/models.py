@@ -42,6 +42,8 @@ class OutboxMessage(TimestampMixin, db.Model):
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     claimed_until: so.Mapped[datetime | None]
+    # Which delivery run holds the row while SENDING; a run only settles its own claims.
+    claim_token: so.Mapped[str] = so.mapped_column(sa.String(32), default="")
     last_error: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     sent_at: so.Mapped[datetime | None]
 
