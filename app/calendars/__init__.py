@@ -1,7 +1,7 @@
-"""The calendars capability."""
+"""The calendars capability: iCalendar feeds, personal feeds and e-mail invites."""
 from flask import Blueprint
 
 bp = Blueprint("calendars", __name__)
 admin_bp = Blueprint("calendars_admin", __name__, url_prefix="/admin")
 
-from app.calendars import views  # noqa: E402,F401
+from app.calendars import receivers, views  # noqa: E402,F401

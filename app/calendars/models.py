@@ -1,1 +1,111 @@
-"""Models of the calendars capability."""
+"""Personal feed tokens (one per e-mail address) and what each registrant's calendar was last sent."""
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.db import TimestampMixin, utcnow
+from app.extensions import db
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+class CalendarFeedToken(TimestampMixin, db.Model):
+    """The secret in /calendar/<token>.ics: whoever holds it sees that address's registrations."""
+
+    __tablename__ = "calendar_feed_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    # secrets.token_urlsafe(24): 192 bits.
+    token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    reset_at: so.Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<CalendarFeedToken {self.id}>"
+
+
+class CalendarInvite(db.Model):
+    """The schedule last put in this registrant's calendar by an invite.
+
+    Lets an event change notify only the people whose calendar entry actually
+    changes, once, and say what it was before.
+    """
+
+    __tablename__ = "calendar_invites"
+
+    registration_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    method: so.Mapped[str] = so.mapped_column(sa.String(10), default="REQUEST")
+    sequence: so.Mapped[int] = so.mapped_column(default=0)
+    snapshot: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    sent_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def get_or_create_feed_token(email: str) -> CalendarFeedToken:
+    """The address's feed token, created on first use; safe when two requests race."""
+    return ensure_feed_token(email)[0]
+
+
+def ensure_feed_token(email: str) -> tuple[CalendarFeedToken, bool]:
+    """(token row, whether this call created it).
+
+    The insert ignores a conflict on the unique address, so a concurrent
+    registration with the same address never fails because of the feed.
+    """
+    email = normalise_email(email)
+    row = db.session.scalars(
+        sa.select(CalendarFeedToken).where(CalendarFeedToken.email == email)
+    ).one_or_none()
+    if row is not None:
+        return row, False
+    db.session.flush()
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    now = utcnow()
+    stmt = (
+        insert(CalendarFeedToken)
+        .values(email=email, token=new_token(), created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["email"])
+    )
+    created = db.session.execute(stmt).rowcount == 1
+    row = db.session.scalars(
+        sa.select(CalendarFeedToken).where(CalendarFeedToken.email == email)
+    ).one()
+    return row, created
+
+
+def reset_feed_token(email: str) -> CalendarFeedToken:
+    """A new secret for the address; the old feed URL stops working."""
+    row = get_or_create_feed_token(email)
+    row.token = new_token()
+    row.reset_at = utcnow()
+    db.session.flush()
+    return row
+
+
+def find_feed_token(token: str) -> CalendarFeedToken | None:
+    """The row for a presented token, or None; the final comparison is constant-time."""
+    if not token or len(token) > 64:
+        return None
+    row = db.session.scalars(
+        sa.select(CalendarFeedToken).where(CalendarFeedToken.token == token)
+    ).one_or_none()
+    if row is None or not hmac.compare_digest(row.token.encode(), token.encode()):
+        return None
+    return row

@@ -1,1 +1,271 @@
-"""Views of the calendars capability."""
+"""Calendar feeds over HTTP: conditional GETs answered before anything is built."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    url_for,
+)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from app.cache import cached
+from app.calendars import bp, ical, services
+from app.calendars.models import ensure_feed_token, reset_feed_token
+from app.events.labels import EVENT_KINDS, label
+from app.events.models import Event, Project
+from app.extensions import db
+from app.i18n import current_language
+from app.registrations.models import Registration
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+class FeedResetForm(FlaskForm):
+    """No fields: the CSRF token is the whole form."""
+
+
+def _not_modified(fp: services.Fingerprint) -> bool:
+    # RFC 9110 13.2.2: If-None-Match wins; If-Modified-Since only when it is absent.
+    if request.if_none_match:
+        return request.if_none_match.contains_weak(fp.etag) or request.if_none_match.star_tag
+    ims = request.if_modified_since
+    return ims is not None and fp.last_modified.replace(microsecond=0) <= ims
+
+
+def _calendar_response(
+    fp: services.Fingerprint,
+    build: Callable[[], bytes],
+    *,
+    private: bool,
+    filename: str,
+    cache_body: bool = True,
+    download: bool = False,
+) -> Response:
+    if _not_modified(fp):
+        response = Response(status=304)
+    else:
+        if cache_body:
+            body = cached("ics:" + hashlib.sha256(fp.key.encode()).hexdigest(), build)
+        else:
+            body = build()
+        response = Response(body, content_type=CONTENT_TYPE)
+        disposition = "attachment" if download else "inline"
+        response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.set_etag(fp.etag)
+    response.last_modified = fp.last_modified
+    if private:
+        response.headers["Cache-Control"] = "private, no-cache"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    else:
+        response.headers["Cache-Control"] = "public, max-age=300"
+    response.vary.add("Accept-Language")
+    return response
+
+
+@bp.get("/events/<slug>/calendar.ics")
+def event_ics(slug: str):
+    event = services.get_public_event(slug)
+    if event is None:
+        abort(404)
+    programme = request.args.get("programme") == "1"
+    language = current_language()
+    fp = services.event_fingerprint(event, programme, language)
+    return _calendar_response(
+        fp, lambda: ical.render_event_ics(event, programme=programme), private=False,
+        filename=f"{event.slug}{'-programme' if programme else ''}.ics", download=True,
+    )
+
+
+def _feed_title(filters) -> tuple[str, str]:
+    site = current_app.config["SITE_NAME"]
+    bits = []
+    if filters.project:
+        project = db.session.scalars(sa.select(Project).where(Project.slug == filters.project)).first()
+        if project is not None:
+            bits.append(project.acronym or project.name)
+    if filters.kind:
+        bits.append(label(EVENT_KINDS, filters.kind))
+    if filters.q:
+        bits.append(f"“{filters.q}”")
+    name = f"{site} – {', '.join(bits)}" if bits else site
+    return name, _("Events of %(organisation)s", organisation=current_app.config["ORGANISATION_NAME"])
+
+
+@bp.get("/calendar.ics")
+def feed():
+    filters = services.feed_filters(request.args)
+    fp = services.public_feed_fingerprint(filters, current_language())
+
+    def build() -> bytes:
+        name, description = _feed_title(filters)
+        return services.render_public_feed(filters, name=name, description=description)
+
+    # Free-text searches are endless; only the finite filter combinations are kept.
+    return _calendar_response(fp, build, private=False, filename="calendar.ics",
+                              cache_body=not filters.q)
+
+
+@bp.get("/calendar/<token>.ics")
+def personal_feed(token: str):
+    owner = services.personal_feed_owner(token)
+    if owner is None:
+        abort(404)
+    fp = services.personal_feed_fingerprint(owner)
+
+    def build() -> bytes:
+        registrations = services.personal_registrations(owner)
+        with force_locale(services.feed_language(registrations)):
+            name = f"{current_app.config['SITE_NAME']} – {_('My registrations')}"
+            return ical.render_personal_feed(registrations, name=name)
+
+    return _calendar_response(fp, build, private=True, filename="my-events.ics")
+
+
+def _registration(token: str) -> Registration:
+    if not token or len(token) > 64:
+        abort(404)
+    registration = db.session.scalars(
+        sa.select(Registration).where(Registration.token == token)
+    ).one_or_none()
+    if registration is None or not hmac.compare_digest(registration.token.encode(), token.encode()):
+        abort(404)
+    return registration
+
+
+@bp.get("/registrations/<token>/calendar.ics")
+def registration_ics(token: str):
+    """The attendee's own event (their parts), for download from their private page."""
+    registration = _registration(token)
+    event = registration.event
+    if not event.is_public:
+        abort(404)
+    fp = services.Fingerprint(
+        "|".join(str(v) for v in ("registration", services._config_key(), registration.id,
+                                  registration.updated_at.isoformat(), event.version, current_language())),
+        max(registration.updated_at, event.updated_at),
+    )
+
+    def build() -> bytes:
+        entries = ical.registration_entries(registration, private=False)
+        return ical.build_calendar(entries, method="PUBLISH", name=event.title, feed=False)
+
+    return _calendar_response(fp, build, private=True, filename=f"{event.slug}.ics",
+                              cache_body=False, download=True)
+
+
+@bp.post("/registrations/<token>/calendar/reset")
+def reset_feed(token: str):
+    registration = _registration(token)
+    form = FeedResetForm()
+    if form.validate_on_submit():
+        reset_feed_token(registration.email)
+        db.session.commit()
+        flash(_("Your calendar feed has a new address: the old one no longer works. "
+                "Subscribe again with the new address."), "success")
+    else:
+        flash(_("The request has expired. Please try again."), "danger")
+    if "registrations.attendee" in current_app.view_functions:
+        target = url_for("registrations.attendee", token=token)
+    else:
+        target = f"/registrations/{token}/"
+    return redirect(target + "#calendar", code=303)
+
+
+# --- helpers for the fragments other pages include ----------------------------------------
+
+def _webcal(url: str) -> str:
+    return "webcal://" + url.split("://", 1)[1]
+
+
+def _utc(dt) -> str:
+    return dt.astimezone(ical.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _links(entry: ical.Entry) -> dict[str, str]:
+    details = "\n\n".join(p for p in (entry.event.summary, ical.event_url(entry.event)) if p)
+    google = "https://calendar.google.com/calendar/render?" + urlencode({
+        "action": "TEMPLATE", "text": entry.summary,
+        "dates": f"{_utc(entry.start)}/{_utc(entry.end)}", "details": details,
+        "location": entry.location, "ctz": entry.event.timezone,
+    })
+    outlook = "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode({
+        "path": "/calendar/action/compose", "rru": "addevent", "subject": entry.summary,
+        "startdt": entry.start.astimezone(ical.UTC).isoformat().replace("+00:00", "Z"),
+        "enddt": entry.end.astimezone(ical.UTC).isoformat().replace("+00:00", "Z"),
+        "location": entry.location, "body": details,
+    })
+    return {"title": entry.summary, "start": entry.start, "end": entry.end,
+            "google": google, "outlook": outlook}
+
+
+def event_calendar_links(event: Event) -> dict:
+    """Download, subscribe, Google and Outlook links for the event page (one per part)."""
+    ics = ical.base_url() + f"/events/{event.slug}/calendar.ics"
+    entries = ical.event_entries(event, event.registrable_parts)
+    return {"ics": ics, "webcal": _webcal(ics), "programme": ics + "?programme=1" if event.sessions else "",
+            "entries": [_links(e) for e in entries]}
+
+
+def list_subscribe_links(filters) -> dict:
+    args = {k: v for k, v in (("kind", getattr(filters, "kind", "")),
+                              ("project", getattr(filters, "project", "")),
+                              ("q", getattr(filters, "q", ""))) if v}
+    url = ical.base_url() + "/calendar.ics" + (("?" + urlencode(args)) if args else "")
+    return {"https": url, "webcal": _webcal(url), "google": "https://calendar.google.com/calendar/r?"
+            + urlencode({"cid": _webcal(url)}), "narrowed": bool(args)}
+
+
+def personal_feed_links(registration: Registration) -> dict:
+    """The address's personal feed; a token made during a page view is kept (see below)."""
+    row, created = ensure_feed_token(registration.email)
+    if created and has_request_context() and request.method in ("GET", "HEAD"):
+        g.calendar_token_created = True
+    url = ical.base_url() + f"/calendar/{row.token}.ics"
+    return {"https": url, "webcal": _webcal(url)}
+
+
+def registration_calendar_links(registration: Registration) -> dict:
+    ics = ical.base_url() + f"/registrations/{registration.token}/calendar.ics"
+    entries = ical.registration_entries(registration, private=False)
+    reset = f"/registrations/{registration.token}/calendar/reset"
+    if has_request_context():
+        reset = url_for("calendars.reset_feed", token=registration.token)
+    return {"ics": ics, "entries": [_links(e) for e in entries], "reset": reset,
+            "feed": personal_feed_links(registration), "form": FeedResetForm() if has_request_context() else None}
+
+
+@bp.after_app_request
+def _keep_new_feed_token(response):
+    # A feed token first shown on a page view (GET, which commits nothing) must outlive
+    # the request, or the address on the page would lead nowhere.
+    if g.pop("calendar_token_created", False) and response.status_code < 400:
+        try:
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+    return response
+
+
+@bp.app_context_processor
+def _calendar_helpers():
+    return {
+        "event_calendar_links": event_calendar_links,
+        "list_subscribe_links": list_subscribe_links,
+        "personal_feed_links": personal_feed_links,
+        "registration_calendar_links": registration_calendar_links,
+    }

@@ -1,0 +1,394 @@
+"""iCalendar documents (RFC 5545, RFC 7986): one event, the public and personal feeds, invites.
+
+Every function here takes models and returns bytes; no request is needed. Feeds are
+deterministic for the same data (DTSTAMP is the event's last change), so the same
+cache key always stands for the same bytes on every worker and host.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email.utils import parseaddr
+from zoneinfo import ZoneInfo
+
+import icalendar
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from app.db import utcnow
+from app.events.labels import EVENT_KINDS, label
+from app.events.models import Event, EventFormat, Session
+from app.text import markdown_to_text
+
+PRODID = "-//Eventi//Eventi calendars 1.0//EN"
+REFRESH = "PT1H"  # how often subscribed calendars should poll (X-PUBLISHED-TTL)
+REFRESH_INTERVAL = timedelta(hours=1)  # the same, as RFC 7986 REFRESH-INTERVAL
+
+
+# --- identifiers and URLs (a contract: subscribed calendars match on UIDs) -----------------
+
+def _domain() -> str:
+    return current_app.config.get("UID_DOMAIN", "eventi.local")
+
+
+def event_uid(event: Event) -> str:
+    return f"event-{event.id}@{_domain()}"
+
+
+def session_uid(session: Session) -> str:
+    kind = "part" if session.registrable else "session"
+    return f"event-{session.event_id}-{kind}-{session.id}@{_domain()}"
+
+
+def base_url() -> str:
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
+def event_url(event: Event) -> str:
+    return f"{base_url()}/events/{event.slug}/"
+
+
+def attendee_url(token: str) -> str:
+    return f"{base_url()}/registrations/{token}/"
+
+
+# --- time zones ---------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=64)
+def zone(tzid: str) -> ZoneInfo:
+    return ZoneInfo(tzid)
+
+
+def _transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, timedelta, timedelta, str, bool]]:
+    """(instant UTC, offset before, offset after, name after, is DST after) for every change."""
+    found = []
+    step = timedelta(days=1)
+    t = start
+    prev = t.astimezone(tz).utcoffset()
+    while t < end:
+        nxt = t + step
+        off = nxt.astimezone(tz).utcoffset()
+        if off != prev:
+            lo, hi = int(t.timestamp()), int(nxt.timestamp())  # bisect to the second
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if datetime.fromtimestamp(mid, UTC).astimezone(tz).utcoffset() == prev:
+                    lo = mid
+                else:
+                    hi = mid
+            hi = datetime.fromtimestamp(hi, UTC)
+            local = hi.astimezone(tz)
+            found.append((hi, prev, off, local.tzname() or "", bool(local.dst())))
+            prev = off
+        t = nxt
+    return found
+
+
+def _byday(d: date) -> str:
+    weekday = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[d.weekday()]
+    next_month = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+    if (next_month - d).days <= 7:
+        return f"-1{weekday}"
+    return f"{(d.day - 1) // 7 + 1}{weekday}"
+
+
+@functools.lru_cache(maxsize=128)
+def vtimezone(tzid: str, first_year: int, last_year: int) -> icalendar.Timezone:
+    """A VTIMEZONE with the zone's real rules for the years the calendar uses.
+
+    Built from the tz database rather than icalendar's generator because RFC 5545
+    wants each observance's DTSTART in the local time *before* the change
+    (02:00 for Europe/Rome in March, 03:00 in October); icalendar writes 03:00 for
+    both, and clients then put the spring change an hour late. A regular yearly
+    pattern becomes an RRULE (what Outlook and Apple expect), anything else RDATEs.
+    Cached per zone and window: the window is a handful of years, not 1970-2038.
+    """
+    tz = zone(tzid)
+    start = datetime(first_year - 1, 1, 1, tzinfo=UTC)
+    end = datetime(last_year + 1, 12, 31, tzinfo=UTC)
+    vtz = icalendar.Timezone()
+    vtz.add("tzid", tzid)
+    vtz.add("x-lic-location", tzid)
+    changes = _transitions(tz, start, end)
+    if not changes:
+        local = start.astimezone(tz)
+        obs = icalendar.TimezoneStandard()
+        obs.add("dtstart", datetime(first_year - 1, 1, 1))
+        obs.add("tzoffsetfrom", local.utcoffset())
+        obs.add("tzoffsetto", local.utcoffset())
+        obs.add("tzname", local.tzname() or tzid)
+        vtz.add_component(obs)
+        return vtz
+    groups: dict[tuple, list[datetime]] = {}
+    for instant, before, after, name, is_dst in changes:
+        # Observance onset as wall-clock time in the offset in force before it.
+        groups.setdefault((is_dst, before, after, name), []).append(
+            (instant + before).replace(tzinfo=None)
+        )
+    for (is_dst, before, after, name), starts in groups.items():
+        obs = icalendar.TimezoneDaylight() if is_dst else icalendar.TimezoneStandard()
+        obs.add("dtstart", starts[0])
+        shapes = {(s.month, _byday(s.date()), s.time()) for s in starts}
+        years = [s.year for s in starts]
+        yearly = len(shapes) == 1 and years == list(range(years[0], years[0] + len(years)))
+        if yearly and len(starts) > 1:
+            month, byday, _time = shapes.pop()
+            rule = {"freq": "YEARLY", "bymonth": month, "byday": byday}
+            if years[-1] < end.year - 1:  # the pattern stopped inside the window
+                rule["until"] = (starts[-1] - before).replace(tzinfo=UTC)
+            obs.add("rrule", rule)
+        else:
+            for s in starts[1:]:
+                obs.add("rdate", s)
+        obs.add("tzoffsetfrom", before)
+        obs.add("tzoffsetto", after)
+        obs.add("tzname", name)
+        vtz.add_component(obs)
+    return vtz
+
+
+# --- what goes into one VEVENT ------------------------------------------------------------
+
+@dataclass
+class Entry:
+    """One VEVENT: an event, one registrable part of it, or a programme session."""
+
+    uid: str
+    event: Event
+    start: datetime
+    end: datetime
+    summary: str
+    description: str
+    location: str
+    status: str
+    geo: tuple[float, float] | None = None
+    attendees: list[icalendar.vCalAddress] = field(default_factory=list)
+
+
+def organiser(event: Event) -> icalendar.vCalAddress:
+    email = event.contact_email or parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    address = icalendar.vCalAddress(f"mailto:{email}")
+    address.params["CN"] = event.contact_name or current_app.config["ORGANISATION_NAME"]
+    return address
+
+
+def place(event: Event, attendance: str | None = None) -> tuple[str, tuple[float, float] | None]:
+    """LOCATION text and GEO: the venue and its address, "Online", or both for hybrid events."""
+    online = _("Online")
+    if event.format == EventFormat.ONLINE or attendance == "online":
+        return online, None
+    venue = event.venue
+    if venue is None:
+        return (online if event.is_online else ""), None
+    where = venue.one_line
+    geo = (venue.latitude, venue.longitude) if venue.latitude is not None and venue.longitude is not None else None
+    if event.format == EventFormat.HYBRID and attendance is None:
+        where = _("%(place)s and online", place=where)
+    return where, geo
+
+
+def _status(event: Event) -> str:
+    return "CANCELLED" if event.is_cancelled else "CONFIRMED"
+
+
+def _event_text(event: Event, extra: Sequence[str] = ()) -> str:
+    paragraphs = [event.summary.strip(), markdown_to_text(event.description)]
+    paragraphs += list(extra)
+    paragraphs.append(event_url(event))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _session_text(session: Session) -> str:
+    lines = []
+    if session.speakers:
+        lines.append(", ".join(
+            f"{s.name} ({s.affiliation})" if s.affiliation else s.name for s in session.speakers
+        ))
+    if session.description:
+        lines.append(markdown_to_text(session.description))
+    return "\n\n".join(lines)
+
+
+def event_entries(
+    event: Event,
+    parts: Sequence[Session] | None = None,
+    *,
+    attendance: str | None = None,
+    status: str | None = None,
+    extra: Sequence[str] = (),
+) -> list[Entry]:
+    """The event as people attend it: one entry per registrable part given, else one entry."""
+    where, geo = place(event, attendance)
+    status = status or _status(event)
+    text = _event_text(event, extra)
+    if not parts:
+        return [Entry(event_uid(event), event, event.starts_at, event.ends_at, event.title,
+                      text, where, status, geo)]
+    return [
+        Entry(session_uid(part), event, part.starts_at, part.ends_at,
+              f"{event.title} – {part.title}", "\n\n".join(p for p in (_session_text(part), text) if p),
+              where, status, geo)
+        for part in parts
+    ]
+
+
+def programme_entries(event: Event) -> list[Entry]:
+    """Every programme session as its own entry (?programme=1)."""
+    if not event.sessions:
+        return event_entries(event)
+    where, geo = place(event)
+    status = _status(event)
+    entries = []
+    for s in event.sessions:
+        location = f"{s.room}, {where}" if s.room and where else (s.room or where)
+        text = "\n\n".join(p for p in (_session_text(s), event.title, event_url(event)) if p)
+        entries.append(Entry(session_uid(s), event, s.starts_at, s.ends_at,
+                             f"{s.title} – {event.title}", text, location, status, geo))
+    return entries
+
+
+# --- serialising --------------------------------------------------------------------------
+
+def _vevent(entry: Entry, *, stamp: datetime | None, categories: dict[int, list[str]]) -> icalendar.Event:
+    event = entry.event
+    tz = zone(event.timezone)
+    ve = icalendar.Event()
+    ve.add("uid", entry.uid)
+    ve.add("dtstamp", (stamp or event.updated_at).astimezone(UTC))
+    ve.add("dtstart", entry.start.astimezone(tz))
+    ve.add("dtend", entry.end.astimezone(tz))
+    ve.add("sequence", event.sequence or 0)
+    ve.add("created", event.created_at.astimezone(UTC))
+    ve.add("last-modified", event.updated_at.astimezone(UTC))
+    ve.add("summary", entry.summary)
+    if entry.description:
+        ve.add("description", entry.description)
+    if entry.location:
+        ve.add("location", entry.location)
+    if entry.geo:
+        ve.add("geo", entry.geo)
+    ve.add("url", event_url(event), parameters={"VALUE": "URI"})
+    cats = categories.get(event.id)
+    if cats is None:
+        cats = [label(EVENT_KINDS, event.kind)]
+        if event.project is not None:
+            cats.append(event.project.acronym or event.project.name)
+        categories[event.id] = cats
+    ve.add("categories", cats)
+    ve.add("organizer", organiser(event))
+    for attendee in entry.attendees:
+        ve.add("attendee", attendee)
+    ve.add("status", entry.status)
+    ve.add("transp", "TRANSPARENT" if entry.status == "CANCELLED" else "OPAQUE")
+    return ve
+
+
+def build_calendar(
+    entries: Iterable[Entry],
+    *,
+    method: str,
+    name: str | None = None,
+    description: str | None = None,
+    stamp: datetime | None = None,
+    feed: bool = True,
+) -> bytes:
+    """Serialise entries as a VCALENDAR with one VTIMEZONE per zone used."""
+    cal = icalendar.Calendar()
+    cal.add("version", "2.0")
+    cal.add("prodid", PRODID)
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+    if name:
+        cal.add("name", name)
+        cal.add("x-wr-calname", name)
+    if description:
+        cal.add("description", description)
+        cal.add("x-wr-caldesc", description)
+    if feed:
+        cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", REFRESH)
+        cal.add("x-wr-timezone", current_app.config.get("DEFAULT_TIMEZONE", "Europe/Rome"))
+    years: dict[str, tuple[int, int]] = {}
+    vevents = []
+    categories: dict[int, list[str]] = {}
+    for entry in entries:
+        tzid = entry.event.timezone
+        lo, hi = entry.start.year, entry.end.year
+        if tzid in years:
+            lo, hi = min(lo, years[tzid][0]), max(hi, years[tzid][1])
+        years[tzid] = (lo, hi)
+        vevents.append(_vevent(entry, stamp=stamp, categories=categories))
+    for tzid, (lo, hi) in sorted(years.items()):
+        cal.add_component(vtimezone(tzid, lo, hi))
+    for ve in vevents:
+        cal.add_component(ve)
+    return cal.to_ical()
+
+
+# --- the documents ------------------------------------------------------------------------
+
+def render_event_ics(event: Event, *, programme: bool = False) -> bytes:
+    entries = programme_entries(event) if programme else event_entries(event, event.registrable_parts)
+    return build_calendar(entries, method="PUBLISH", name=event.title, feed=False)
+
+
+def render_public_feed(
+    events: Iterable[Event], parts: dict[int, list[Session]], *, name: str, description: str = ""
+) -> bytes:
+    entries: list[Entry] = []
+    for event in events:
+        entries += event_entries(event, parts.get(event.id))
+    return build_calendar(entries, method="PUBLISH", name=name, description=description or None)
+
+
+def registration_parts(registration) -> list[Session]:
+    """The parts this person attends; everything registrable when none was chosen."""
+    chosen = list(registration.parts)
+    if chosen:
+        return chosen
+    return registration.event.registrable_parts
+
+
+def registration_entries(registration, *, private: bool, status: str | None = None) -> list[Entry]:
+    """The registrant's view of the event. `private` adds their own links (personal feed)."""
+    event = registration.event
+    confirmed = registration.is_confirmed
+    extra = []
+    if private:
+        if confirmed and registration.is_online and event.online_join_url and not event.is_cancelled:
+            extra.append(_("Link to join online: %(url)s", url=event.online_join_url))
+        extra.append(_("Your registration: %(url)s", url=attendee_url(registration.token)))
+    if status is None:
+        status = "CANCELLED" if event.is_cancelled else ("CONFIRMED" if confirmed else "TENTATIVE")
+    mode = "online" if registration.is_online else ("in_person" if event.format == EventFormat.HYBRID else None)
+    return event_entries(event, registration_parts(registration), attendance=mode,
+                         status=status, extra=extra)
+
+
+def render_personal_feed(registrations: Sequence, *, name: str) -> bytes:
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for registration in registrations:
+        for entry in registration_entries(registration, private=True):
+            if entry.uid not in seen:
+                seen.add(entry.uid)
+                entries.append(entry)
+    return build_calendar(entries, method="PUBLISH", name=name)
+
+
+def render_invite(registration, method: str = "REQUEST") -> bytes:
+    """An iTIP REQUEST or CANCEL (RFC 5546) for one registrant, in their language."""
+    with force_locale(registration.language or "it"):
+        status = "CANCELLED" if method == "CANCEL" else None
+        entries = registration_entries(registration, private=False, status=status)
+        attendee = icalendar.vCalAddress(f"mailto:{registration.email}")
+        attendee.params["CN"] = registration.full_name or registration.email
+        attendee.params["ROLE"] = "REQ-PARTICIPANT"
+        attendee.params["PARTSTAT"] = "ACCEPTED" if registration.is_confirmed else "TENTATIVE"
+        attendee.params["RSVP"] = "FALSE"
+        for entry in entries:
+            entry.attendees = [attendee]
+        return build_calendar(entries, method=method, stamp=utcnow(), feed=False)
