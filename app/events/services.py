@@ -1,26 +1,36 @@
-"""Queries of the public catalogue. Drafts never leave this module."""
+"""Queries of the public catalogue, the programme by day and the event's structured data.
+
+Drafts never leave this module: every public query filters on PUBLIC_STATUSES.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from markupsafe import Markup
 
 from app.db import utcnow
 from app.events.models import (
     Event,
+    EventFormat,
     EventKind,
     EventStatus,
     Material,
     MaterialKind,
     Project,
     Session,
+    Venue,
     Visibility,
 )
 from app.extensions import db
+from app.text import markdown_to_text
 
 PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
+WHEN_CHOICES = ("upcoming", "past")
 
 
 @dataclass(frozen=True)
@@ -38,11 +48,24 @@ class EventFilters:
             when=when if when in ("upcoming", "past", "all") else "upcoming",
             kind=kind if kind in {k.value for k in EventKind} else "",
             project=args.get("project", "")[:120],
-            q=args.get("q", "").strip()[:200],
+            q=" ".join(args.get("q", "").split())[:200],
         )
+
+    def as_args(self, **overrides: str) -> dict[str, str]:
+        """The non-empty filters as query arguments, for links that keep the search."""
+        values = {"when": self.when, "kind": self.kind, "project": self.project, "q": self.q}
+        values.update(overrides)
+        if values.get("when") == "upcoming":
+            values.pop("when")
+        return {k: v for k, v in values.items() if v}
+
+    @property
+    def is_narrowed(self) -> bool:
+        return bool(self.kind or self.project or self.q)
 
 
 def public_events_query(filters: EventFilters, now: datetime | None = None) -> sa.Select:
+    """Published and cancelled events matching the filters, in reading order."""
     now = now or utcnow()
     stmt = sa.select(Event).where(Event.status.in_(PUBLIC_STATUSES))
     if filters.when == "upcoming":
@@ -54,11 +77,15 @@ def public_events_query(filters: EventFilters, now: datetime | None = None) -> s
     if filters.kind:
         stmt = stmt.where(Event.kind == EventKind(filters.kind))
     if filters.project:
-        stmt = stmt.join(Event.project).where(Project.slug == filters.project)
+        project_ids = sa.select(Project.id).where(Project.slug == filters.project)
+        stmt = stmt.where(Event.project_id.in_(project_ids.scalar_subquery()))
     if filters.q:
-        like = f"%{filters.q.lower()}%"
+        needle = filters.q.lower()
         stmt = stmt.where(
-            sa.or_(sa.func.lower(Event.title).like(like), sa.func.lower(Event.summary).like(like))
+            sa.or_(
+                sa.func.lower(Event.title).contains(needle, autoescape=True),
+                sa.func.lower(Event.summary).contains(needle, autoescape=True),
+            )
         )
     return stmt
 
@@ -69,6 +96,7 @@ def upcoming_events(limit: int = 6) -> list[Event]:
 
 
 def latest_recordings(limit: int = 4) -> list[Material]:
+    """Public recordings of public events, newest first."""
     stmt = (
         sa.select(Material)
         .join(Material.event)
@@ -78,10 +106,14 @@ def latest_recordings(limit: int = 4) -> list[Material]:
             Event.status.in_(PUBLIC_STATUSES),
         )
         .options(so.contains_eager(Material.event))
-        .order_by(Material.published_at.desc(), Material.id.desc())
+        .order_by(Event.starts_at.desc(), Material.id.desc())
         .limit(limit)
     )
     return list(db.session.scalars(stmt).unique())
+
+
+def all_projects() -> list[Project]:
+    return list(db.session.scalars(sa.select(Project).order_by(Project.name)))
 
 
 def get_public_event(slug: str) -> Event | None:
@@ -95,3 +127,215 @@ def get_public_event(slug: str) -> Event | None:
         )
     )
     return db.session.scalars(stmt).unique().one_or_none()
+
+
+def event_page_stamp(slug: str, now: datetime | None = None) -> str | None:
+    """A short string that changes whenever the public page of the event may change.
+
+    One indexed query: the event's data version, the edit times of its venue and
+    project (shared rows an edit of which does not touch the event), and which side
+    of its registration window and dates `now` is on, so a cached page turns from
+    "register" to "closed" to "past" at the right instant without anyone editing it.
+    None when there is no public event with that slug.
+    """
+    now = now or utcnow()
+    row = db.session.execute(
+        sa.select(
+            Event.version,
+            Event.status,
+            Event.registration_opens_at,
+            Event.registration_closes_at,
+            Event.starts_at,
+            Event.ends_at,
+            Venue.updated_at,
+            Project.updated_at,
+        )
+        .select_from(Event)
+        .outerjoin(Venue, Venue.id == Event.venue_id)
+        .outerjoin(Project, Project.id == Event.project_id)
+        .where(Event.slug == slug, Event.status.in_(PUBLIC_STATUSES))
+    ).first()
+    if row is None:
+        return None
+    version, status, opens, closes, starts, ends, venue_at, project_at = row
+    phase = "".join(
+        "1" if (instant is not None and now >= instant) else "0"
+        for instant in (opens, closes, starts, ends)
+    )
+    stamps = [
+        str(version),
+        str(status),
+        phase,
+        f"{venue_at.timestamp():.6f}" if venue_at else "-",
+        f"{project_at.timestamp():.6f}" if project_at else "-",
+    ]
+    return ":".join(stamps)
+
+
+# --- the event page ---------------------------------------------------------------
+
+
+@dataclass
+class ProgrammeDay:
+    """The sessions of one local day of the event."""
+
+    day: date
+    starts_at: datetime
+    ends_at: datetime
+    sessions: list[Session] = field(default_factory=list)
+
+
+def programme_by_day(event: Event) -> list[ProgrammeDay]:
+    """Sessions grouped by the day they fall on in the event's time zone."""
+    tz = ZoneInfo(event.timezone)
+    days: list[ProgrammeDay] = []
+    for s in sorted(event.sessions, key=lambda s: (s.starts_at, s.position, s.id)):
+        local_day = s.starts_at.astimezone(tz).date()
+        if not days or days[-1].day != local_day:
+            days.append(ProgrammeDay(local_day, s.starts_at, s.ends_at))
+        current = days[-1]
+        current.sessions.append(s)
+        current.ends_at = max(current.ends_at, s.ends_at)
+    return days
+
+
+def event_days(event: Event) -> list[tuple[datetime, datetime]]:
+    """The (start, end) of each day of the event, for the "when" block.
+
+    Separately registrable parts are the days people choose between (Mestre: Monday
+    9:45-17:00, Tuesday 9:00-13:00); otherwise the programme's days; otherwise the
+    event's own start and end.
+    """
+    parts = event.registrable_parts
+    if parts:
+        return [(p.starts_at, p.ends_at) for p in parts]
+    days = programme_by_day(event)
+    if len(days) > 1:
+        return [(d.starts_at, d.ends_at) for d in days]
+    return [(event.starts_at, event.ends_at)]
+
+
+def public_materials(event: Event) -> list[Material]:
+    """Materials anyone may see; registrants-only ones stay on the attendee page."""
+    return [m for m in event.materials if m.visibility == Visibility.PUBLIC]
+
+
+def map_url(venue: Venue) -> str:
+    if venue.latitude is not None and venue.longitude is not None:
+        return (
+            f"https://www.openstreetmap.org/?mlat={venue.latitude:.6f}&mlon={venue.longitude:.6f}"
+            f"#map=17/{venue.latitude:.6f}/{venue.longitude:.6f}"
+        )
+    from urllib.parse import urlencode
+
+    return "https://www.openstreetmap.org/search?" + urlencode({"query": venue.one_line})
+
+
+_STATUS_URL = {
+    EventStatus.PUBLISHED: "https://schema.org/EventScheduled",
+    EventStatus.CANCELLED: "https://schema.org/EventCancelled",
+}
+_MODE_URL = {
+    EventFormat.IN_PERSON: "https://schema.org/OfflineEventAttendanceMode",
+    EventFormat.ONLINE: "https://schema.org/OnlineEventAttendanceMode",
+    EventFormat.HYBRID: "https://schema.org/MixedEventAttendanceMode",
+}
+
+
+def event_description_text(event: Event, limit: int = 300) -> str:
+    text = event.summary or markdown_to_text(event.description)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def event_structured_data(event: Event, page_url: str, organiser_name: str) -> dict:
+    """schema.org Event for search engines. Never carries the private join URL."""
+    tz = ZoneInfo(event.timezone)
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": event.title,
+        "description": event_description_text(event, 500),
+        "url": page_url,
+        "startDate": event.starts_at.astimezone(tz).isoformat(),
+        "endDate": event.ends_at.astimezone(tz).isoformat(),
+        "eventStatus": _STATUS_URL.get(event.status, "https://schema.org/EventScheduled"),
+        "eventAttendanceMode": _MODE_URL[event.format],
+        "inLanguage": event.language,
+    }
+    locations: list[dict] = []
+    if event.has_venue:
+        v = event.venue
+        place: dict = {
+            "@type": "Place",
+            "name": v.name,
+            "address": {
+                "@type": "PostalAddress",
+                "streetAddress": v.address,
+                "addressLocality": v.city,
+                "postalCode": v.postcode,
+                "addressCountry": v.country,
+            },
+        }
+        if v.latitude is not None and v.longitude is not None:
+            place["geo"] = {"@type": "GeoCoordinates", "latitude": v.latitude, "longitude": v.longitude}
+        locations.append(place)
+    if event.is_online:
+        # The event page stands in for the joining link, which only registrants get.
+        locations.append({"@type": "VirtualLocation", "url": page_url})
+    if locations:
+        data["location"] = locations[0] if len(locations) == 1 else locations
+    organizer: dict = {"@type": "Organization", "name": organiser_name}
+    if event.contact_email:
+        organizer["email"] = event.contact_email
+    if event.contact_phone:
+        organizer["telephone"] = event.contact_phone
+    data["organizer"] = organizer
+    speakers = {sp.id: sp for s in event.sessions for sp in s.speakers}
+    if speakers:
+        data["performer"] = [
+            {"@type": "Person", "name": sp.name, **({"affiliation": {"@type": "Organization", "name": sp.affiliation}} if sp.affiliation else {})}
+            for sp in speakers.values()
+        ]
+    if event.project is not None:
+        data["funder"] = {"@type": "Organization", "name": event.project.programme or event.project.name}
+    return data
+
+
+def json_for_script(data: dict) -> Markup:
+    """JSON safe inside <script>: no character of it can close the element or open a comment."""
+    text = json.dumps(data, ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+# --- projects -----------------------------------------------------------------------
+
+
+def get_project(slug: str) -> Project | None:
+    return db.session.scalars(sa.select(Project).where(Project.slug == slug)).one_or_none()
+
+
+def public_event_counts() -> dict[int, int]:
+    """Number of public events per project id, in one query."""
+    rows = db.session.execute(
+        sa.select(Event.project_id, sa.func.count(Event.id))
+        .where(Event.status.in_(PUBLIC_STATUSES), Event.project_id.is_not(None))
+        .group_by(Event.project_id)
+    )
+    return {pid: n for pid, n in rows}
+
+
+def project_events(project: Project, now: datetime | None = None) -> tuple[list[Event], list[Event]]:
+    """(upcoming, past) public events of a project."""
+    now = now or utcnow()
+    events = list(
+        db.session.scalars(
+            sa.select(Event)
+            .where(Event.project_id == project.id, Event.status.in_(PUBLIC_STATUSES))
+            .order_by(Event.starts_at, Event.id)
+        ).unique()
+    )
+    upcoming = [e for e in events if e.ends_at >= now]
+    past = [e for e in reversed(events) if e.ends_at < now]
+    return upcoming, past

@@ -1,26 +1,118 @@
-"""Public event pages."""
+"""Public event pages: the list with its filters, and the event page."""
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request
+import hashlib
 
+from flask import (
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+
+from app.cache import get_cache
 from app.events import bp, services
+from app.events.filter_form import EventFilterForm
 from app.extensions import db
+from app.i18n import current_language
 
 
 @bp.get("/events/")
 def index():
-    filters = services.EventFilters.from_args(request.args)
+    projects = services.all_projects()
+    form = EventFilterForm(formdata=request.args)
+    form.fill_choices(projects)
+    form.validate()
+    # A field that fails validation is ignored rather than refusing the whole search.
+    filters = services.EventFilters.from_args(
+        {name: value for name, value in request.args.items() if name not in form.errors}
+    )
     page = db.paginate(
         services.public_events_query(filters),
         per_page=current_app.config["EVENTS_PER_PAGE"],
         error_out=False,
+        count=True,
     )
-    return render_template("events/index.html", page=page, filters=filters)
+    return render_template(
+        "events/index.html", page=page, filters=filters, form=form, projects=projects
+    )
+
+
+def _page_url(slug: str) -> str:
+    # The configured public address, not the Host header: cached pages must not
+    # carry whatever host a visitor sent.
+    return current_app.config["BASE_URL"] + url_for("events.detail", slug=slug)
+
+
+def _render_detail(slug: str) -> bytes | None:
+    event = services.get_public_event(slug)
+    if event is None:
+        return None
+    page_url = _page_url(event.slug)
+    html = render_template(
+        "events/detail.html",
+        event=event,
+        page_url=page_url,
+        days=services.event_days(event),
+        programme=services.programme_by_day(event),
+        materials=services.public_materials(event),
+        map_url=services.map_url(event.venue) if event.has_venue else "",
+        structured_data=services.json_for_script(
+            services.event_structured_data(
+                event, page_url, current_app.config["ORGANISATION_NAME"]
+            )
+        ),
+        og_description=services.event_description_text(event),
+    )
+    return html.encode()
+
+
+def _cacheable() -> bool:
+    """Only pages every anonymous visitor sees alike go to the shared cache."""
+    return (
+        current_app.config.get("EVENT_PAGE_CACHE", True)
+        and not request.query_string
+        and "_flashes" not in session
+        and "_user_id" not in session
+        and not current_user.is_authenticated
+    )
 
 
 @bp.get("/events/<slug>/")
 def detail(slug: str):
-    event = services.get_public_event(slug)
-    if event is None:
+    if not _cacheable():
+        body = _render_detail(slug)
+        if body is None:
+            abort(404)
+        return Response(body, mimetype="text/html")
+
+    stamp = services.event_page_stamp(slug)
+    if stamp is None:
         abort(404)
-    return render_template("events/detail.html", event=event)
+    key = f"event-page:{slug}:{stamp}:{current_language()}"
+    etag = hashlib.sha1(key.encode()).hexdigest()[:20]
+    if request.if_none_match.contains(etag):
+        resp = Response(status=304)
+    else:
+        cache = get_cache()
+        body = cache.get(key)
+        if body is None:
+            body = _render_detail(slug)
+            if body is None:  # unpublished between the two queries
+                abort(404)
+            if session.modified:
+                # Something personal went into the session while rendering (a CSRF
+                # token from an included form, say): this copy is not for sharing.
+                resp = Response(body, mimetype="text/html")
+                resp.headers["Cache-Control"] = "private, no-cache"
+                return resp
+            cache.set(key, body)
+        resp = Response(body, mimetype="text/html")
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = "public, no-cache"
+    resp.vary.add("Cookie")
+    return resp

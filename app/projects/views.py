@@ -1,27 +1,46 @@
-"""Public project pages."""
+"""Public project pages: the list of projects and each project with its events."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import render_template
+from datetime import date
+from decimal import Decimal
 
-from app.events.models import Event, Project
-from app.events.services import PUBLIC_STATUSES
-from app.extensions import db
+from babel.dates import format_date
+from babel.numbers import format_currency
+from flask import abort, render_template
+
+from app.events import services
+from app.i18n import current_language
 from app.projects import bp
+
+
+def format_long_date(day: date) -> str:
+    return format_date(day, "d MMMM y", locale=current_language())
+
+
+def format_euro(amount: Decimal) -> str:
+    return format_currency(amount, "EUR", locale=current_language())
 
 
 @bp.get("/projects/")
 def index():
-    projects = db.session.scalars(sa.select(Project).order_by(Project.name)).all()
-    return render_template("projects/index.html", projects=projects)
+    return render_template(
+        "projects/index.html",
+        projects=services.all_projects(),
+        counts=services.public_event_counts(),
+    )
 
 
 @bp.get("/projects/<slug>/")
 def detail(slug: str):
-    project = db.one_or_404(sa.select(Project).where(Project.slug == slug))
-    events = db.session.scalars(
-        sa.select(Event)
-        .where(Event.project_id == project.id, Event.status.in_(PUBLIC_STATUSES))
-        .order_by(Event.starts_at.desc())
-    ).all()
-    return render_template("projects/detail.html", project=project, events=events)
+    project = services.get_project(slug)
+    if project is None:
+        abort(404)
+    upcoming, past = services.project_events(project)
+    return render_template(
+        "projects/detail.html",
+        project=project,
+        upcoming=upcoming,
+        past=past,
+        format_long_date=format_long_date,
+        format_euro=format_euro,
+    )
