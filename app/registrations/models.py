@@ -87,5 +87,83 @@ class Registration(TimestampMixin, db.Model):
     def is_online(self) -> bool:
         return self.attendance_mode == AttendanceMode.ONLINE
 
+    @property
+    def is_waitlisted(self) -> bool:
+        return self.status == RegistrationStatus.WAITLISTED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == RegistrationStatus.CANCELLED
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
+
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.status}>"
+
+
+class CapacityCounter(db.Model):
+    """Seats taken in one dimension of an event: the whole event, a mode, a part, the queue.
+
+    Keys: "event", "mode:in_person", "mode:online", "part:<session id>", "waitlist".
+    Every change to confirmed or waiting registrations first locks all of an event's
+    rows in key order (SELECT ... FOR UPDATE on PostgreSQL, the database write lock on
+    SQLite), so the check and the write are one atomic step on any number of hosts.
+    """
+
+    __tablename__ = "capacity_counters"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    event_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    key: so.Mapped[str] = so.mapped_column(sa.String(40))
+    used: so.Mapped[int] = so.mapped_column(default=0)
+    # On the "event" row only: the availability last shown on the event page, so
+    # the page's cache version moves exactly when the state changes.
+    state: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
+
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "key", name="uq_capacity_counters_event_key"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<CapacityCounter {self.event_id} {self.key} {self.used}>"
+
+
+class QuestionKind(StrEnum):
+    TEXT = "text"
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    YES_NO = "yes_no"
+
+
+class Question(TimestampMixin, db.Model):
+    """An organiser's own question on an event's registration form."""
+
+    __tablename__ = "registration_questions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    event_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    label: so.Mapped[str] = so.mapped_column(sa.String(300))
+    kind: so.Mapped[QuestionKind] = so.mapped_column(_enum(QuestionKind), default=QuestionKind.TEXT)
+    required: so.Mapped[bool] = so.mapped_column(default=False)
+    # One option per line, for single and multiple choice.
+    options: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    position: so.Mapped[int] = so.mapped_column(default=0)
+
+    event: so.Mapped[Event] = so.relationship()
+
+    @property
+    def option_list(self) -> list[str]:
+        return [line.strip() for line in self.options.splitlines() if line.strip()]
+
+    @property
+    def field_name(self) -> str:
+        return f"q_{self.id}"
+
+    def __repr__(self) -> str:
+        return f"<Question {self.id} {self.kind}>"

@@ -1,1 +1,205 @@
-"""Views of the registrations capability."""
+"""Public registration views: the form and the attendee's private page."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+
+from app.events.models import Event, EventStatus
+from app.extensions import db, limiter
+from app.i18n import current_language
+from app.registrations import bp, capacity, services
+from app.registrations.forms import ConfirmForm, build_form
+from app.registrations.models import Question
+
+
+def _rate_limit() -> str:
+    return current_app.config.get("REGISTRATION_RATE_LIMIT", "10 per minute")
+
+
+def event_questions(event: Event) -> list[Question]:
+    return list(
+        db.session.scalars(
+            sa.select(Question).where(Question.event_id == event.id).order_by(Question.position, Question.id)
+        )
+    )
+
+
+def _private(response):
+    """The attendee's pages are reached by a secret URL: never cache, never leak it onwards."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(error):
+    return render_template("registrations/message.html", title=_("The form has expired"),
+                           text=_("For your safety the form works only for a limited time. Go back, reload the page and send it again.")), 400
+
+
+@bp.route("/events/<slug>/register", methods=["GET", "POST"])
+@limiter.limit(_rate_limit, methods=["POST"])
+def register(slug: str):
+    event = db.session.scalar(sa.select(Event).where(Event.slug == slug))
+    if event is None or event.status == EventStatus.DRAFT:
+        abort(404)
+    avail = capacity.availability(event)
+    if event.is_cancelled or not avail.accepts:
+        state = "cancelled" if event.is_cancelled else avail.state
+        return render_template("registrations/closed.html", event=event, state=state,
+                               message=services.CLOSED_MESSAGES.get(state, services.CLOSED_MESSAGES["closed"]))
+    questions = event_questions(event)
+    form = build_form(event, questions, availability=avail)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            if form.website.data:
+                # A bot filled the hidden field: answer as for a real person, keep nothing.
+                return render_template("registrations/link_sent.html", event=event)
+            try:
+                outcome = services.register_attendee(event, form.details(current_language()))
+            except services.RegistrationError as exc:
+                db.session.rollback()
+                _show_error(form, exc)
+            else:
+                db.session.commit()
+                if not outcome.created:
+                    return render_template("registrations/link_sent.html", event=event)
+                reg = outcome.registration
+                if reg.is_confirmed:
+                    flash(_("You are registered. We have sent a confirmation to %(email)s.", email=reg.email), "success")
+                else:
+                    flash(_("The event is full: you are number %(position)s on the waiting list.",
+                            position=reg.waitlist_position), "info")
+                return redirect(url_for("registrations.attendee", token=reg.token))
+    return render_template("registrations/register.html", event=event, form=form,
+                           availability=avail, questions=questions), status
+
+
+def _show_error(form, exc: services.RegistrationError) -> None:
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None:
+        target.errors = [*target.errors, exc.message] if isinstance(target.errors, list) else [exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+def _registration_or_404(token: str):
+    reg = services.find_by_token(token)
+    if reg is None:
+        abort(404)
+    return reg
+
+
+@bp.get("/registrations/<token>/")
+def attendee(token: str):
+    reg = _registration_or_404(token)
+    event = reg.event
+    private_materials = []
+    join_url = ""
+    qr_svg = None
+    if reg.is_confirmed:
+        private_materials = [m for m in event.materials if not m.is_public]
+        if reg.is_online and event.is_online and event.online_join_url:
+            join_url = event.online_join_url
+        if not reg.is_online:
+            qr_svg = _qr(services.checkin_url(reg))
+    response = current_app.make_response(render_template(
+        "registrations/attendee.html",
+        registration=reg,
+        event=event,
+        join_url=join_url,
+        private_materials=private_materials,
+        qr_svg=qr_svg,
+        form=ConfirmForm(),
+        questions=event_questions(event) if reg.answers else [],
+    ))
+    return _private(response)
+
+
+def _qr(url: str) -> Markup:
+    import segno
+
+    svg = segno.make_qr(url, error="m").svg_inline(scale=4, dark="#000", light="#fff", title=url)
+    return Markup(svg)
+
+
+@bp.route("/registrations/<token>/cancel", methods=["GET", "POST"])
+def cancel(token: str):
+    reg = _registration_or_404(token)
+    form = ConfirmForm()
+    if reg.is_cancelled:
+        flash(_("This registration is already cancelled."), "info")
+        return redirect(url_for("registrations.attendee", token=token))
+    if form.validate_on_submit():
+        try:
+            services.cancel_registration(reg)
+        except services.RegistrationError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "warning")
+        else:
+            db.session.commit()
+            flash(_("Your registration is cancelled. We have sent you a confirmation."), "success")
+        return redirect(url_for("registrations.attendee", token=token))
+    return _private(current_app.make_response(
+        render_template("registrations/confirm_cancel.html", registration=reg, event=reg.event, form=form)
+    ))
+
+
+@bp.route("/registrations/<token>/erase", methods=["GET", "POST"])
+def erase(token: str):
+    reg = _registration_or_404(token)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        slug = reg.event.slug
+        services.erase_personal_data(reg)
+        db.session.commit()
+        flash(_("Your personal data have been erased from this registration."), "success")
+        return redirect(url_for("events.detail", slug=slug))
+    return _private(current_app.make_response(
+        render_template("registrations/confirm_erase.html", registration=reg, event=reg.event, form=form)
+    ))
+
+
+@bp.app_template_global("registration_availability")
+def registration_availability(event: Event) -> capacity.Availability:
+    return capacity.availability(event)
+
+
+@bp.app_template_global("attendance_label")
+def attendance_label(mode) -> str:
+    from app.registrations.forms import MODES
+
+    return str(MODES.get(mode, mode))
+
+
+@bp.app_template_global("registration_status_label")
+def registration_status_label(status) -> str:
+    from app.registrations.forms import STATUSES
+
+    return str(STATUSES.get(status, status))
+
+
+@bp.app_template_global("part_label")
+def part_label(part) -> str:
+    from app.registrations.forms import part_label as label
+
+    return label(part)
+
+
+@bp.app_template_global("registration_counts")
+def registration_counts(event: Event):
+    return services.event_counts(event)

@@ -1,0 +1,287 @@
+"""Seat counting: one lock per event, taken on its counter rows in a fixed order.
+
+Every change that confirms, queues, cancels or promotes a registration calls
+`lock_counters` first. On PostgreSQL the rows are read with SELECT ... FOR UPDATE in
+key order, so two workers on two hosts handling the same event wait for each other
+and never deadlock. On SQLite the first statement of the transaction is a write to
+the counters, which takes the database's write lock before anything is read.
+Counters hold the number of confirmed registrations per dimension (and the length of
+the waiting list), so checking a seat costs no count over the registrations table.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.db import utcnow
+from app.events.models import Event, EventFormat, EventStatus, RegistrationMode
+from app.extensions import db
+from app.registrations.models import (
+    AttendanceMode,
+    CapacityCounter,
+    Registration,
+    RegistrationStatus,
+    registration_parts,
+)
+
+EVENT = "event"
+WAITLIST = "waitlist"
+
+
+def mode_key(mode: AttendanceMode | str) -> str:
+    return f"mode:{AttendanceMode(mode).value}"
+
+
+def part_key(session_id: int) -> str:
+    return f"part:{session_id}"
+
+
+def event_keys(event: Event) -> list[str]:
+    """Every counter an event needs, in the fixed lock order."""
+    keys = [EVENT, WAITLIST, mode_key(AttendanceMode.IN_PERSON), mode_key(AttendanceMode.ONLINE)]
+    keys += [part_key(p.id) for p in event.registrable_parts]
+    return sorted(keys)
+
+
+def capacity_of(event: Event, key: str) -> int | None:
+    """The limit for a counter key; None means unlimited."""
+    if key == EVENT:
+        return event.capacity
+    if key == mode_key(AttendanceMode.IN_PERSON):
+        return event.capacity_in_person
+    if key == mode_key(AttendanceMode.ONLINE):
+        return event.capacity_online
+    if key.startswith("part:"):
+        session_id = int(key.split(":", 1)[1])
+        for part in event.registrable_parts:
+            if part.id == session_id:
+                return part.capacity
+    return None
+
+
+def keys_for(mode: AttendanceMode | str, part_ids: Iterable[int]) -> list[str]:
+    """The counters one confirmed registration occupies."""
+    return sorted([EVENT, mode_key(mode)] + [part_key(pid) for pid in part_ids])
+
+
+def _actual_used(event_id: int, key: str) -> sa.ScalarSelect:
+    """The count a new counter row starts from, so rows made before it are included."""
+    regs = Registration.__table__
+    if key == WAITLIST:
+        cond = regs.c.status == RegistrationStatus.WAITLISTED.value
+        return sa.select(sa.func.count()).where(regs.c.event_id == event_id, cond).scalar_subquery()
+    confirmed = regs.c.status == RegistrationStatus.CONFIRMED.value
+    stmt = sa.select(sa.func.count()).select_from(regs).where(regs.c.event_id == event_id, confirmed)
+    if key.startswith("mode:"):
+        stmt = stmt.where(regs.c.attendance_mode == key.split(":", 1)[1])
+    elif key.startswith("part:"):
+        stmt = stmt.join(registration_parts, registration_parts.c.registration_id == regs.c.id).where(
+            registration_parts.c.session_id == int(key.split(":", 1)[1])
+        )
+    return stmt.scalar_subquery()
+
+
+def _insert_missing(event_id: int, keys: Iterable[str]) -> None:
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for key in keys:
+        stmt = insert(CapacityCounter.__table__).from_select(
+            ["event_id", "key", "used", "state"],
+            sa.select(sa.literal(event_id), sa.literal(key), _actual_used(event_id, key), sa.literal("")),
+        )
+        # Two first registrations at once both try to create the rows: one wins.
+        db.session.execute(stmt.on_conflict_do_nothing(index_elements=["event_id", "key"]))
+
+
+def _select_counters(event_id: int, *, for_update: bool) -> list[CapacityCounter]:
+    stmt = (
+        sa.select(CapacityCounter)
+        .where(CapacityCounter.event_id == event_id)
+        .order_by(CapacityCounter.key)
+        .execution_options(populate_existing=True)
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return list(db.session.scalars(stmt))
+
+
+def lock_counters(event: Event) -> Counters:
+    """Lock all of the event's counters (creating missing ones) and return them fresh."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # pysqlite opens the transaction at the first write: this one takes the
+        # database write lock (waiting on the busy timeout) before any read below.
+        db.session.execute(
+            sa.update(CapacityCounter)
+            .where(CapacityCounter.event_id == event.id, CapacityCounter.key == EVENT)
+            .values(used=CapacityCounter.used)
+        )
+    wanted = event_keys(event)
+    rows = _select_counters(event.id, for_update=True)
+    missing = set(wanted) - {r.key for r in rows}
+    if missing:
+        _insert_missing(event.id, sorted(missing))
+        rows = _select_counters(event.id, for_update=True)
+    return Counters(event, {r.key: r for r in rows})
+
+
+@dataclass
+class Counters:
+    """The locked counter rows of one event, with the capacity arithmetic."""
+
+    event: Event
+    rows: dict[str, CapacityCounter] = field(default_factory=dict)
+
+    def used(self, key: str) -> int:
+        row = self.rows.get(key)
+        return row.used if row else 0
+
+    def left(self, key: str) -> int | None:
+        cap = capacity_of(self.event, key)
+        return None if cap is None else max(cap - self.used(key), 0)
+
+    def fits(self, keys: Iterable[str]) -> bool:
+        return all(self.left(k) is None or self.left(k) > 0 for k in keys)
+
+    def full_keys(self, keys: Iterable[str]) -> list[str]:
+        return [k for k in keys if self.left(k) == 0]
+
+    def take(self, keys: Iterable[str]) -> None:
+        for k in keys:
+            self.rows[k].used += 1
+
+    def release(self, keys: Iterable[str]) -> None:
+        for k in keys:
+            self.rows[k].used = max(self.rows[k].used - 1, 0)
+
+    @property
+    def waiting(self) -> int:
+        return self.used(WAITLIST)
+
+    def next_position(self) -> int:
+        self.rows[WAITLIST].used += 1
+        return self.rows[WAITLIST].used
+
+    def leave_queue(self) -> None:
+        self.rows[WAITLIST].used = max(self.rows[WAITLIST].used - 1, 0)
+
+    def is_full(self) -> bool:
+        return is_full(self.event, self.left)
+
+
+def modes_offered(event: Event) -> list[AttendanceMode]:
+    if event.format == EventFormat.HYBRID:
+        return [AttendanceMode.IN_PERSON, AttendanceMode.ONLINE]
+    if event.format == EventFormat.ONLINE:
+        return [AttendanceMode.ONLINE]
+    return [AttendanceMode.IN_PERSON]
+
+
+def is_full(event: Event, left) -> bool:
+    """No new registration could be confirmed: the whole event, every mode or every part is taken."""
+    if left(EVENT) == 0:
+        return True
+    if all(left(mode_key(m)) == 0 for m in modes_offered(event)):
+        return True
+    parts = event.registrable_parts
+    return bool(parts) and all(left(part_key(p.id)) == 0 for p in parts)
+
+
+# --- availability, as the event page and the form show it -------------------------
+
+OPEN = "open"
+FULL = "full"
+WAITLIST_OPEN = "waitlist"
+NOT_YET_OPEN = "not_yet_open"
+CLOSED = "closed"
+EXTERNAL = "external"
+NOT_REQUIRED = "not_required"
+UNAVAILABLE = "unavailable"  # draft, cancelled or over
+
+
+@dataclass(frozen=True)
+class Availability:
+    state: str
+    seats_left: int | None = None
+    waiting: int = 0
+    left_by_key: dict[str, int | None] = field(default_factory=dict)
+
+    @property
+    def accepts(self) -> bool:
+        """The form takes submissions (confirmed or onto the waiting list)."""
+        return self.state in (OPEN, WAITLIST_OPEN)
+
+    def mode_left(self, mode: AttendanceMode | str) -> int | None:
+        return self.left_by_key.get(mode_key(mode))
+
+    def part_left(self, session_id: int) -> int | None:
+        return self.left_by_key.get(part_key(session_id))
+
+
+def read_used(event: Event) -> dict[str, int]:
+    """Counter values without locking (for display); counts when a row is missing."""
+    rows = {
+        r.key: r.used
+        for r in db.session.scalars(
+            sa.select(CapacityCounter).where(CapacityCounter.event_id == event.id)
+        )
+    }
+    for key in event_keys(event):
+        if key not in rows:
+            rows[key] = db.session.scalar(sa.select(_actual_used(event.id, key))) or 0
+    return rows
+
+
+def window_state(event: Event, now=None) -> str | None:
+    """The state that depends only on settings and time; None when seats decide."""
+    now = now or utcnow()
+    if event.status != EventStatus.PUBLISHED or event.is_past(now):
+        return UNAVAILABLE
+    if event.registration_mode == RegistrationMode.NOT_REQUIRED:
+        return NOT_REQUIRED
+    if event.registration_mode == RegistrationMode.EXTERNAL:
+        return EXTERNAL
+    if event.registration_opens_at and now < event.registration_opens_at:
+        return NOT_YET_OPEN
+    if event.registration_closes_at and now >= event.registration_closes_at:
+        return CLOSED
+    return None
+
+
+def availability(event: Event, used: dict[str, int] | None = None, now=None) -> Availability:
+    state = window_state(event, now)
+    if state is not None:
+        return Availability(state)
+    used = used if used is not None else read_used(event)
+
+    def left(key: str) -> int | None:
+        cap = capacity_of(event, key)
+        return None if cap is None else max(cap - used.get(key, 0), 0)
+
+    keys = event_keys(event)
+    left_by_key = {k: left(k) for k in keys if k != WAITLIST}
+    if is_full(event, left):
+        state = WAITLIST_OPEN if event.waitlist_enabled else FULL
+    else:
+        state = OPEN
+    return Availability(state, left(EVENT), used.get(WAITLIST, 0), left_by_key)
+
+
+def sync_page_state(counters: Counters) -> None:
+    """Bump the event's data version when its availability changed (cached pages follow)."""
+    event = counters.event
+    state = availability(event, {k: r.used for k, r in counters.rows.items()}).state
+    row = counters.rows[EVENT]
+    if row.state != state:
+        event.bump_version()
+        row.state = state
+
+
+def confirmed_keys(registration: Registration) -> list[str]:
+    return keys_for(registration.attendance_mode, [p.id for p in registration.parts])
+
+
+def is_hybrid(event: Event) -> bool:
+    return event.format == EventFormat.HYBRID

@@ -1,0 +1,592 @@
+"""Registering, queueing, promoting, cancelling, checking in and forgetting attendees.
+
+Functions here flush but never commit: the caller (a view, a CLI command or a job)
+owns the transaction, so the registration, its counters, its outbox e-mails and its
+signals' side effects are committed or rolled back together.
+"""
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app.db import utcnow
+from app.events.models import Event, EventStatus, Session
+from app.extensions import db
+from app.registrations import capacity, signals
+from app.registrations.capacity import Counters, confirmed_keys, lock_counters
+from app.registrations.models import (
+    AttendanceMode,
+    Registration,
+    RegistrationStatus,
+    registration_parts,
+)
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+# --- domain errors ---------------------------------------------------------------
+
+
+class RegistrationError(Exception):
+    """A registration change that cannot be made; `message` is shown to the person."""
+
+    field: str | None = None
+
+    def __init__(self, message: Any, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class RegistrationClosed(RegistrationError):
+    def __init__(self, state: str) -> None:
+        super().__init__(CLOSED_MESSAGES.get(state, CLOSED_MESSAGES[capacity.CLOSED]))
+        self.state = state
+
+
+class EventFull(RegistrationError):
+    def __init__(self, keys: list[str], event: Event) -> None:
+        super().__init__(full_message(keys, event), field=_field_for(keys))
+        self.keys = keys
+
+
+class InvalidRegistration(RegistrationError):
+    pass
+
+
+class WrongStatus(RegistrationError):
+    pass
+
+
+CLOSED_MESSAGES = {
+    capacity.NOT_YET_OPEN: _l("Registration for this event is not open yet."),
+    capacity.CLOSED: _l("Registration for this event is closed."),
+    capacity.EXTERNAL: _l("Registration for this event is handled on another site."),
+    capacity.NOT_REQUIRED: _l("This event needs no registration."),
+    capacity.UNAVAILABLE: _l("This event no longer takes registrations."),
+    "cancelled": _l("This event has been cancelled."),
+    capacity.FULL: _l("The event is full."),
+}
+
+
+def full_message(keys: list[str], event: Event) -> Any:
+    if capacity.EVENT in keys:
+        return _l("The event is full.")
+    for key in keys:
+        if key == capacity.mode_key(AttendanceMode.IN_PERSON):
+            return _l("There are no seats left in presence.")
+        if key == capacity.mode_key(AttendanceMode.ONLINE):
+            return _l("There are no places left online.")
+    names = [p.title for p in event.registrable_parts if capacity.part_key(p.id) in keys]
+    return _l("No seats left for: %(parts)s.", parts=", ".join(names))
+
+
+def _field_for(keys: list[str]) -> str | None:
+    if capacity.EVENT in keys:
+        return None
+    if any(k.startswith("mode:") for k in keys):
+        return "attendance_mode"
+    return "parts"
+
+
+# --- values in -------------------------------------------------------------------
+
+
+@dataclass
+class AttendeeDetails:
+    """What a person (or an organiser on their behalf) tells us; already validated in form."""
+
+    first_name: str
+    last_name: str
+    email: str
+    organisation: str = ""
+    category: str = ""
+    country: str = ""
+    attendance_mode: AttendanceMode = AttendanceMode.IN_PERSON
+    part_ids: list[int] = field(default_factory=list)
+    needs: str = ""
+    consent: bool = False
+    newsletter_opt_in: bool = False
+    answers: dict[str, Any] = field(default_factory=dict)
+    language: str = "it"
+
+
+@dataclass
+class RegistrationOutcome:
+    registration: Registration
+    created: bool
+
+
+# --- look-ups ----------------------------------------------------------------------
+
+
+def new_token() -> str:
+    # 32 bytes = 256 bits of randomness; the only key to the attendee's page.
+    return secrets.token_urlsafe(32)
+
+
+def find_by_token(token: str) -> Registration | None:
+    if not token or not TOKEN_RE.match(token):
+        return None
+    reg = db.session.scalar(sa.select(Registration).where(Registration.token == token))
+    if reg is None or not hmac.compare_digest(reg.token.encode(), token.encode()):
+        return None
+    return reg
+
+
+def live_registration(event_id: int, email: str) -> Registration | None:
+    return db.session.scalar(
+        sa.select(Registration)
+        .where(
+            Registration.event_id == event_id,
+            Registration.email == email,
+            Registration.status != RegistrationStatus.CANCELLED,
+            Registration.anonymised_at.is_(None),
+        )
+        .limit(1)
+    )
+
+
+def attendee_url(registration: Registration) -> str:
+    # A stable public URL (printed in e-mails and QR codes), built without a request.
+    return f"{current_app.config['BASE_URL']}/registrations/{registration.token}/"
+
+
+def checkin_url(registration: Registration) -> str:
+    return f"{current_app.config['BASE_URL']}/admin/checkin/{registration.token}"
+
+
+# --- registering -------------------------------------------------------------------
+
+
+def check_window(event: Event, now: datetime | None = None) -> None:
+    """Raise RegistrationClosed unless the event takes registrations at `now`."""
+    if event.status == EventStatus.CANCELLED:
+        raise RegistrationClosed("cancelled")
+    state = capacity.window_state(event, now)
+    if state is not None:
+        raise RegistrationClosed(state)
+
+
+def _validate(event: Event, details: AttendeeDetails, *, public: bool) -> list[Session]:
+    if details.attendance_mode not in capacity.modes_offered(event):
+        raise InvalidRegistration(
+            _l("Choose how you will attend."), field="attendance_mode"
+        )
+    parts_by_id = {p.id: p for p in event.registrable_parts}
+    chosen = [parts_by_id[i] for i in dict.fromkeys(details.part_ids) if i in parts_by_id]
+    if len(chosen) != len(set(details.part_ids)):
+        raise InvalidRegistration(_l("Choose among the parts listed."), field="parts")
+    if parts_by_id and not chosen:
+        raise InvalidRegistration(_l("Choose at least one part."), field="parts")
+    if public and not details.consent:
+        raise InvalidRegistration(
+            _l("Please accept the privacy notice to register."), field="privacy_consent"
+        )
+    return chosen
+
+
+def register_attendee(
+    event: Event,
+    details: AttendeeDetails,
+    *,
+    now: datetime | None = None,
+    by: Any = None,
+    override: bool = False,
+) -> RegistrationOutcome:
+    """Confirm a seat, or queue on the waiting list, atomically; never overbooks.
+
+    `by` is the organiser adding someone by hand: the registration window does not
+    apply, and `override=True` lets them confirm beyond capacity.
+    """
+    now = now or utcnow()
+    if by is None:
+        check_window(event, now)
+    parts = _validate(event, details, public=by is None)
+
+    counters = lock_counters(event)
+    existing = live_registration(event.id, details.email)
+    if existing is not None:
+        _queue(existing, "already_registered")
+        return RegistrationOutcome(existing, created=False)
+
+    reg = Registration(
+        event=event,
+        token=new_token(),
+        email=details.email,
+        first_name=details.first_name,
+        last_name=details.last_name,
+        organisation=details.organisation,
+        category=details.category,
+        country=details.country,
+        attendance_mode=details.attendance_mode,
+        language=details.language,
+        needs=details.needs,
+        consent_version=current_app.config["PRIVACY_TEXT_VERSION"] if details.consent else "",
+        consent_at=now if details.consent else None,
+        newsletter_opt_in=details.newsletter_opt_in,
+        answers=dict(details.answers),
+        parts=parts,
+    )
+    keys = capacity.keys_for(details.attendance_mode, [p.id for p in parts])
+    if counters.fits(keys) or override:
+        reg.status = RegistrationStatus.CONFIRMED
+        counters.take(keys)
+    elif event.waitlist_enabled:
+        reg.status = RegistrationStatus.WAITLISTED
+        reg.waitlist_position = counters.next_position()
+    else:
+        raise EventFull(counters.full_keys(keys), event)
+    db.session.add(reg)
+    capacity.sync_page_state(counters)
+    db.session.flush()
+    signals.registration_created.send(reg)
+    _queue(reg, "confirmed" if reg.is_confirmed else "waitlisted")
+    return RegistrationOutcome(reg, created=True)
+
+
+# --- leaving and promoting ---------------------------------------------------------
+
+
+def _leave_queue(reg: Registration, counters: Counters) -> None:
+    position = reg.waitlist_position
+    reg.waitlist_position = None
+    counters.leave_queue()
+    if position is not None:
+        db.session.flush()
+        db.session.execute(
+            sa.update(Registration)
+            .where(
+                Registration.event_id == reg.event_id,
+                Registration.status == RegistrationStatus.WAITLISTED,
+                Registration.waitlist_position > position,
+            )
+            .values(waitlist_position=Registration.waitlist_position - 1)
+            .execution_options(synchronize_session="fetch")
+        )
+
+
+def _lock_and_refresh(reg: Registration) -> Counters:
+    counters = lock_counters(reg.event)
+    # Re-read under the lock: another worker may have changed it meanwhile.
+    db.session.refresh(reg)
+    return counters
+
+
+def cancel_registration(reg: Registration, *, by: Any = None, notify: bool = True) -> list[Registration]:
+    """Cancel a confirmed or waiting registration; returns those promoted into the seat."""
+    counters = _lock_and_refresh(reg)
+    if reg.is_cancelled:
+        raise WrongStatus(_l("This registration is already cancelled."))
+    if reg.is_confirmed:
+        counters.release(confirmed_keys(reg))
+    else:
+        _leave_queue(reg, counters)
+    reg.status = RegistrationStatus.CANCELLED
+    reg.cancelled_at = utcnow()
+    db.session.flush()
+    signals.registration_cancelled.send(reg, by=by)
+    if notify:
+        _queue(reg, "cancelled")
+    promoted = promote_from_waitlist(counters)
+    capacity.sync_page_state(counters)
+    return promoted
+
+
+def promote_from_waitlist(counters: Counters) -> list[Registration]:
+    """Confirm the first people on the waiting list whose choice now fits, in order.
+
+    The caller holds the event's lock (`counters`). Remaining positions are
+    renumbered 1..n so what each person is shown stays right.
+    """
+    if counters.waiting == 0:
+        return []
+    event = counters.event
+    waiting = list(
+        db.session.scalars(
+            sa.select(Registration)
+            .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.WAITLISTED)
+            .order_by(Registration.waitlist_position, Registration.id)
+            .options(so.selectinload(Registration.parts))
+            .execution_options(populate_existing=True)
+        )
+    )
+    promoted: list[Registration] = []
+    for reg in waiting:
+        if counters.left(capacity.EVENT) == 0:
+            break
+        keys = confirmed_keys(reg)
+        if counters.fits(keys):
+            counters.take(keys)
+            counters.leave_queue()
+            reg.status = RegistrationStatus.CONFIRMED
+            reg.waitlist_position = None
+            promoted.append(reg)
+    _renumber(waiting)
+    db.session.flush()
+    for reg in promoted:
+        signals.registration_promoted.send(reg)
+        _queue(reg, "promoted")
+    return promoted
+
+
+def _renumber(waiting: list[Registration]) -> None:
+    position = 0
+    for reg in waiting:
+        if reg.status == RegistrationStatus.WAITLISTED:
+            position += 1
+            if reg.waitlist_position != position:
+                reg.waitlist_position = position
+
+
+def promote_registration(reg: Registration, *, by: Any = None, override: bool = False) -> None:
+    """An organiser confirms one person from the waiting list by hand."""
+    counters = _lock_and_refresh(reg)
+    if not reg.is_waitlisted:
+        raise WrongStatus(_l("Only people on the waiting list can be promoted."))
+    keys = confirmed_keys(reg)
+    if not counters.fits(keys) and not override:
+        raise EventFull(counters.full_keys(keys), reg.event)
+    counters.take(keys)
+    _leave_queue(reg, counters)
+    reg.status = RegistrationStatus.CONFIRMED
+    capacity.sync_page_state(counters)
+    db.session.flush()
+    signals.registration_promoted.send(reg, by=by)
+    _queue(reg, "promoted")
+
+
+def capacity_changed(event: Event) -> list[Registration]:
+    """After an organiser changed a capacity: fill new seats from the waiting list."""
+    counters = lock_counters(event)
+    promoted: list[Registration] = []
+    if event.status == EventStatus.PUBLISHED and not event.is_past():
+        promoted = promote_from_waitlist(counters)
+    capacity.sync_page_state(counters)
+    return promoted
+
+
+def update_registration(reg: Registration, details: AttendeeDetails, *, by: Any = None,
+                        override: bool = False) -> None:
+    """An organiser corrects a registration; a new mode or parts must still fit."""
+    event = reg.event
+    counters = _lock_and_refresh(reg)
+    parts = _validate(event, details, public=False)
+    if details.email != reg.email:
+        other = live_registration(event.id, details.email)
+        if other is not None and other.id != reg.id:
+            raise InvalidRegistration(_l("Another registration uses this e-mail address."), field="email")
+    old_keys = confirmed_keys(reg)
+    new_keys = capacity.keys_for(details.attendance_mode, [p.id for p in parts])
+    if reg.is_confirmed and old_keys != new_keys:
+        counters.release(old_keys)
+        if not counters.fits(new_keys) and not override:
+            counters.take(old_keys)
+            raise EventFull(counters.full_keys(new_keys), event)
+        counters.take(new_keys)
+    for name in ("first_name", "last_name", "email", "organisation", "category", "country",
+                 "attendance_mode", "needs"):
+        setattr(reg, name, getattr(details, name))
+    reg.answers = dict(details.answers)
+    reg.parts = parts
+    db.session.flush()
+    promote_from_waitlist(counters)
+    capacity.sync_page_state(counters)
+
+
+# --- check-in ----------------------------------------------------------------------
+
+
+def check_in(reg: Registration, *, attended: bool = True) -> None:
+    if attended and not reg.is_confirmed:
+        raise WrongStatus(_l("Only confirmed registrations can be checked in."))
+    reg.checked_in_at = (reg.checked_in_at or utcnow()) if attended else None
+    db.session.flush()
+
+
+# --- personal data -----------------------------------------------------------------
+
+
+def anonymise_registration(reg: Registration, now: datetime | None = None) -> None:
+    """Forget who registered; status, mode, parts, category and country keep the counts."""
+    reg.first_name = ""
+    reg.last_name = ""
+    reg.email = ""
+    reg.organisation = ""
+    reg.needs = ""
+    reg.answers = {}
+    reg.newsletter_opt_in = False
+    reg.token = new_token()  # the old private link stops working
+    reg.anonymised_at = now or utcnow()
+    db.session.flush()
+
+
+def erase_personal_data(reg: Registration) -> None:
+    """The attendee's own erase button: leave the event if it is still ahead, then forget."""
+    if not reg.is_cancelled and not reg.event.is_past():
+        cancel_registration(reg, notify=False)
+    anonymise_registration(reg)
+
+
+def anonymise_expired(now: datetime | None = None, batch: int = 500) -> int:
+    """Anonymise registrations of events that ended REGISTRATION_RETENTION_DAYS ago."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=current_app.config["REGISTRATION_RETENTION_DAYS"])
+    regs = list(
+        db.session.scalars(
+            sa.select(Registration)
+            .join(Registration.event)
+            .where(Event.ends_at < cutoff, Registration.anonymised_at.is_(None))
+            .order_by(Registration.id)
+            .limit(batch)
+        )
+    )
+    for reg in regs:
+        anonymise_registration(reg, now)
+    return len(regs)
+
+
+# --- organiser views ---------------------------------------------------------------
+
+
+@dataclass
+class EventCounts:
+    confirmed: int = 0
+    waitlisted: int = 0
+    cancelled: int = 0
+    checked_in: int = 0
+    by_mode: dict[str, int] = field(default_factory=dict)
+    by_part: list[tuple[Session, int, int | None]] = field(default_factory=list)
+    seats_left: int | None = None
+    mode_left: dict[str, int | None] = field(default_factory=dict)
+
+
+def event_counts(event: Event) -> EventCounts:
+    counts = EventCounts()
+    rows = db.session.execute(
+        sa.select(
+            Registration.status,
+            Registration.attendance_mode,
+            sa.func.count(),
+            sa.func.count(Registration.checked_in_at),
+        )
+        .where(Registration.event_id == event.id)
+        .group_by(Registration.status, Registration.attendance_mode)
+    )
+    for status, mode, n, checked in rows:
+        if status == RegistrationStatus.CONFIRMED:
+            counts.confirmed += n
+            counts.checked_in += checked
+            counts.by_mode[str(mode)] = counts.by_mode.get(str(mode), 0) + n
+        elif status == RegistrationStatus.WAITLISTED:
+            counts.waitlisted += n
+        else:
+            counts.cancelled += n
+    parts = event.registrable_parts
+    if parts:
+        per_part = dict(
+            db.session.execute(
+                sa.select(registration_parts.c.session_id, sa.func.count())
+                .join(Registration, Registration.id == registration_parts.c.registration_id)
+                .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.CONFIRMED)
+                .group_by(registration_parts.c.session_id)
+            ).all()
+        )
+        for part in parts:
+            n = per_part.get(part.id, 0)
+            counts.by_part.append((part, n, None if part.capacity is None else max(part.capacity - n, 0)))
+    if event.capacity is not None:
+        counts.seats_left = max(event.capacity - counts.confirmed, 0)
+    for mode, cap in ((AttendanceMode.IN_PERSON, event.capacity_in_person),
+                      (AttendanceMode.ONLINE, event.capacity_online)):
+        if cap is not None:
+            counts.mode_left[mode.value] = max(cap - counts.by_mode.get(mode.value, 0), 0)
+    return counts
+
+
+def registrations_query(event: Event, *, q: str = "", status: str = "", mode: str = "",
+                        part_id: int | None = None, checked_in: str = "") -> sa.Select:
+    stmt = sa.select(Registration).where(Registration.event_id == event.id)
+    if status in {s.value for s in RegistrationStatus}:
+        stmt = stmt.where(Registration.status == RegistrationStatus(status))
+    if mode in {m.value for m in AttendanceMode}:
+        stmt = stmt.where(Registration.attendance_mode == AttendanceMode(mode))
+    if part_id:
+        stmt = stmt.where(
+            Registration.id.in_(
+                sa.select(registration_parts.c.registration_id).where(
+                    registration_parts.c.session_id == part_id
+                )
+            )
+        )
+    if checked_in == "yes":
+        stmt = stmt.where(Registration.checked_in_at.is_not(None))
+    elif checked_in == "no":
+        stmt = stmt.where(Registration.checked_in_at.is_(None))
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(Registration.first_name).like(like),
+                sa.func.lower(Registration.last_name).like(like),
+                sa.func.lower(Registration.email).like(like),
+                sa.func.lower(Registration.organisation).like(like),
+            )
+        )
+    return stmt.options(so.selectinload(Registration.parts)).order_by(
+        Registration.status, Registration.waitlist_position, Registration.last_name,
+        Registration.first_name, Registration.id,
+    )
+
+
+def message_registrants(event: Event, subject: str, body: str, *, status: str = "",
+                        mode: str = "", by: Any = None) -> int:
+    """Queue the organiser's message to every matching registrant; returns how many."""
+    stmt = registrations_query(event, status=status, mode=mode).where(
+        Registration.anonymised_at.is_(None)
+    )
+    if not status:
+        stmt = stmt.where(Registration.status != RegistrationStatus.CANCELLED)
+    count = 0
+    for reg in db.session.scalars(stmt):
+        _queue(reg, "organiser_message", subject=subject, body=body)
+        count += 1
+    return count
+
+
+# --- e-mails ---------------------------------------------------------------------
+
+
+def _queue(reg: Registration, template: str, **extra: Any) -> None:
+    from app.calendars.invites import invite_attachments
+    from app.mail.outbox import queue_email
+
+    attachments: list[dict[str, Any]] = []
+    if template in ("confirmed", "promoted"):
+        attachments = invite_attachments(reg, "REQUEST")
+    elif template == "cancelled":
+        attachments = invite_attachments(reg, "CANCEL")
+    queue_email(
+        reg.email,
+        f"registrations/{template}",
+        category=f"registration.{template}",
+        language=reg.language if reg.language in current_app.config["LANGUAGES"] else "it",
+        context={
+            "registration": reg,
+            "event": reg.event,
+            "attendee_url": attendee_url(reg),
+            **extra,
+        },
+        attachments=attachments,
+        event_id=reg.event_id,
+        registration_id=reg.id,
+    )
