@@ -5,13 +5,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 
 SUPPORTED = ("it", "en")
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and jobs: the default language
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", "it")
     lang = request.args.get("lang")
     if lang in SUPPORTED:
         return lang

@@ -1,0 +1,471 @@
+"""Back-office forms for events, their programme and shared records.
+
+Dates and times are typed in the event's own time zone (datetime-local inputs) and
+handed to the operations as aware UTC instants.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    EmailField,
+    FloatField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+    ValidationError,
+    widgets,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+
+from app.auth.models import Role
+from app.events.labels import (
+    EVENT_FORMATS,
+    EVENT_KINDS,
+    MATERIAL_KINDS,
+    PROJECT_STATUSES,
+    SESSION_KINDS,
+)
+from app.events.models import (
+    EventFormat,
+    EventKind,
+    MaterialKind,
+    ProjectStatus,
+    RegistrationMode,
+    SessionKind,
+    Visibility,
+)
+from app.events.operations import SLUG_RE, is_http_url
+
+DEFAULT_TIMEZONE = "Europe/Rome"
+# The zones of the partners of Mediterranean cooperation projects, plus a few more.
+COMMON_TIMEZONES = (
+    "Europe/Rome", "Europe/Athens", "Europe/Belgrade", "Europe/Berlin", "Europe/Brussels",
+    "Europe/Istanbul", "Europe/Lisbon", "Europe/Ljubljana", "Europe/London", "Europe/Madrid",
+    "Europe/Malta", "Europe/Paris", "Europe/Podgorica", "Europe/Sarajevo", "Europe/Tirane",
+    "Europe/Vienna", "Europe/Zagreb", "Asia/Nicosia", "Asia/Amman", "Asia/Beirut",
+    "Asia/Hebron", "Asia/Jerusalem", "Africa/Algiers", "Africa/Cairo", "Africa/Casablanca",
+    "Africa/Tunis", "America/New_York", "UTC",
+)
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+REGISTRATION_MODES = {
+    RegistrationMode.REQUIRED: _l("Registration required (on this site)"),
+    RegistrationMode.NOT_REQUIRED: _l("No registration needed"),
+    RegistrationMode.EXTERNAL: _l("Registration on another website"),
+}
+VISIBILITIES = {
+    Visibility.PUBLIC: _l("Everyone"),
+    Visibility.REGISTRANTS: _l("Registered attendees only"),
+}
+ROLES = {Role.ADMIN: _l("Administrator"), Role.ORGANISER: _l("Organiser")}
+LANGUAGES = (("it", "Italiano"), ("en", "English"))
+
+
+def to_utc(local: datetime | None, tz: str) -> datetime | None:
+    """A naive wall-clock time in `tz` as an aware UTC instant."""
+    if local is None:
+        return None
+    return local.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def to_local(instant: datetime | None, tz: str) -> datetime | None:
+    """An aware instant as the naive wall-clock time a datetime-local input shows."""
+    if instant is None:
+        return None
+    return instant.astimezone(ZoneInfo(tz)).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _choices(mapping: dict) -> list[tuple[str, Any]]:
+    return [(key.value, label) for key, label in mapping.items()]
+
+
+class HttpUrl:
+    """Only http:// and https:// addresses (no javascript:, data:, ftp:)."""
+
+    def __call__(self, form, field) -> None:
+        if field.data and not is_http_url(field.data.strip()):
+            raise ValidationError(_l("Enter a web address starting with http:// or https://."))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of check boxes: easier than a multiple select on a phone."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class BaseForm(FlaskForm):
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            # Leading and trailing blanks never belong in a stored text (passwords aside).
+            cls = unbound_field.field_class
+            if issubclass(cls, StringField) and not issubclass(cls, PasswordField):
+                filters = [_strip, *unbound_field.kwargs.get("filters", ())]
+                return unbound_field.bind(form=form, filters=filters, **options)
+            return unbound_field.bind(form=form, **options)
+
+
+def _datetime_field(label, required: bool = True, description=None) -> DateTimeLocalField:
+    validators = [InputRequired()] if required else [Optional()]
+    return DateTimeLocalField(label, validators=validators, format=DATETIME_FORMATS,
+                              description=description)
+
+
+def _capacity_field(label, description=None) -> IntegerField:
+    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=1_000_000)],
+                        description=description)
+
+
+class EventForm(BaseForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    slug = StringField(
+        _l("Web address"),
+        validators=[Optional(), Length(max=120),
+                    Regexp(SLUG_RE, message=_l("Use lower-case letters, digits and hyphens only "
+                                               "(e.g. final-conference-venice)."))],
+        description=_l("The last part of the page address; left empty, it is made from the "
+                       "title. Changing it breaks links already shared."),
+    )
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=600)],
+                            description=_l("One or two sentences for lists and previews."))
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=50_000)],
+        description=_l("Markdown: **bold**, *italic*, lists with -, links as [text](https://…)."),
+        render_kw={"rows": 10},
+    )
+    kind = SelectField(_l("Kind"), choices=_choices(EVENT_KINDS), default=EventKind.CONFERENCE.value)
+    format = SelectField(_l("Format"), choices=_choices(EVENT_FORMATS),
+                         default=EventFormat.IN_PERSON.value)
+    language = SelectField(_l("Language of the event"), choices=LANGUAGES, default="it")
+    timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in COMMON_TIMEZONES],
+                           default=DEFAULT_TIMEZONE,
+                           description=_l("Dates and times below are in this time zone."))
+    starts_at = _datetime_field(_l("Starts"))
+    ends_at = _datetime_field(_l("Ends"))
+    venue_id = SelectField(_l("Venue"), coerce=int, default=0)
+    project_id = SelectField(_l("Project"), coerce=int, default=0)
+    organisers = MultiCheckboxField(_l("Organisers"), coerce=int, default=[])
+
+    contact_name = StringField(_l("Contact office or person"), validators=[Length(max=200)])
+    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Length(max=100)])
+    contact_notes = TextAreaField(_l("Address and opening hours"),
+                                  validators=[Optional(), Length(max=2000)])
+
+    online_join_url = URLField(
+        _l("Link to join online"), validators=[Optional(), Length(max=500), HttpUrl()],
+        description=_l("Private: only confirmed online attendees ever see it."),
+    )
+    registration_mode = SelectField(_l("Registration"), choices=_choices(REGISTRATION_MODES),
+                                    default=RegistrationMode.REQUIRED.value)
+    registration_url = URLField(_l("External registration page"),
+                                validators=[Optional(), Length(max=500), HttpUrl()])
+    registration_opens_at = _datetime_field(_l("Registration opens"), required=False,
+                                            description=_l("Empty: open as soon as published."))
+    registration_closes_at = _datetime_field(_l("Registration closes"), required=False,
+                                             description=_l("Empty: open until the event ends."))
+    capacity = _capacity_field(_l("Places in total"), _l("Empty: unlimited."))
+    capacity_in_person = _capacity_field(_l("Places in the room"))
+    capacity_online = _capacity_field(_l("Places online"))
+    waitlist_enabled = BooleanField(_l("Waiting list when full"), default=True)
+    reminder_hours_before = IntegerField(
+        _l("Reminder (hours before the start)"), default=24,
+        validators=[InputRequired(), NumberRange(min=0, max=720)],
+    )
+
+    def __init__(self, *args, venues=(), projects=(), users=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.venue_id.choices = [(0, _l("— none —"))] + [(v.id, v.one_line) for v in venues]
+        self.project_id.choices = [(0, _l("— none —"))] + [
+            (p.id, p.acronym or p.name) for p in projects
+        ]
+        if users is None:
+            del self.organisers
+        else:
+            self.organisers.choices = [(u.id, f"{u.name} <{u.email}>") for u in users]
+
+    @classmethod
+    def for_event(cls, event, **kwargs) -> EventForm:
+        form = cls(obj=event, **kwargs)
+        if not form.is_submitted():
+            for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
+                getattr(form, name).data = to_local(getattr(event, name), event.timezone)
+            for name in ("kind", "format", "registration_mode"):
+                getattr(form, name).data = getattr(event, name).value
+            form.venue_id.data = event.venue_id or 0
+            form.project_id.data = event.project_id or 0
+            if "organisers" in form:
+                form.organisers.data = [u.id for u in event.organisers]
+        return form
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        s, e = self.starts_at.data, self.ends_at.data
+        opens, closes = self.registration_opens_at.data, self.registration_closes_at.data
+        if s and e and e <= s:
+            self.ends_at.errors.append(_l("The end must come after the start."))
+            ok = False
+        if closes and e and closes > e:
+            self.registration_closes_at.errors.append(
+                _l("Registration must close before the event ends."))
+            ok = False
+        if opens and closes and opens >= closes:
+            self.registration_opens_at.errors.append(_l("Registration must open before it closes."))
+            ok = False
+        if self.registration_mode.data == RegistrationMode.EXTERNAL.value \
+                and not self.registration_url.data:
+            self.registration_url.errors.append(
+                _l("Give the address of the external registration page."))
+            ok = False
+        return ok
+
+    def values(self) -> dict[str, Any]:
+        """The typed values for app.events.operations (times in UTC)."""
+        tz = self.timezone.data
+        return {
+            "title": self.title.data,
+            "slug": self.slug.data or "",
+            "summary": self.summary.data or "",
+            "description": self.description.data or "",
+            "kind": EventKind(self.kind.data),
+            "format": EventFormat(self.format.data),
+            "language": self.language.data,
+            "timezone": tz,
+            "starts_at": to_utc(self.starts_at.data, tz),
+            "ends_at": to_utc(self.ends_at.data, tz),
+            "venue_id": self.venue_id.data or None,
+            "project_id": self.project_id.data or None,
+            "contact_name": self.contact_name.data or "",
+            "contact_email": (self.contact_email.data or "").lower(),
+            "contact_phone": self.contact_phone.data or "",
+            "contact_notes": self.contact_notes.data or "",
+            "online_join_url": self.online_join_url.data or "",
+            "registration_mode": RegistrationMode(self.registration_mode.data),
+            "registration_url": self.registration_url.data or "",
+            "registration_opens_at": to_utc(self.registration_opens_at.data, tz),
+            "registration_closes_at": to_utc(self.registration_closes_at.data, tz),
+            "capacity": self.capacity.data,
+            "capacity_in_person": self.capacity_in_person.data,
+            "capacity_online": self.capacity_online.data,
+            "waitlist_enabled": bool(self.waitlist_enabled.data),
+            "reminder_hours_before": self.reminder_hours_before.data,
+        }
+
+
+class SessionForm(BaseForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    kind = SelectField(_l("Kind"), choices=_choices(SESSION_KINDS), default=SessionKind.TALK.value)
+    starts_at = _datetime_field(_l("Starts"))
+    ends_at = _datetime_field(_l("Ends"))
+    room = StringField(_l("Room"), validators=[Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20_000)],
+                                description=_l("Markdown allowed."))
+    registrable = BooleanField(
+        _l("People register for this part separately"),
+        description=_l("For multi-day events where people attend one day or more."),
+    )
+    capacity = _capacity_field(_l("Places for this part"), _l("Empty: unlimited."))
+    speakers = MultiCheckboxField(_l("Speakers"), coerce=int, default=[])
+
+    def __init__(self, *args, event, speakers=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.event = event
+        self.speakers.choices = [
+            (s.id, f"{s.name} ({s.affiliation})" if s.affiliation else s.name) for s in speakers
+        ]
+
+    @classmethod
+    def for_session(cls, session, **kwargs) -> SessionForm:
+        form = cls(obj=session, event=session.event, **kwargs)
+        if not form.is_submitted():
+            tz = session.event.timezone
+            form.starts_at.data = to_local(session.starts_at, tz)
+            form.ends_at.data = to_local(session.ends_at, tz)
+            form.kind.data = session.kind.value
+            form.speakers.data = [s.id for s in session.speakers]
+        return form
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        s, e = self.starts_at.data, self.ends_at.data
+        if s and e:
+            tz = self.event.timezone
+            if e <= s:
+                self.ends_at.errors.append(_l("The end must come after the start."))
+                ok = False
+            if not self.event.starts_at <= to_utc(s, tz) <= self.event.ends_at:
+                self.starts_at.errors.append(_l("The session must start within the event's dates."))
+                ok = False
+            if to_utc(e, tz) > self.event.ends_at:
+                self.ends_at.errors.append(_l("The session must end within the event's dates."))
+                ok = False
+        return ok
+
+    def values(self) -> dict[str, Any]:
+        tz = self.event.timezone
+        return {
+            "title": self.title.data,
+            "kind": SessionKind(self.kind.data),
+            "starts_at": to_utc(self.starts_at.data, tz),
+            "ends_at": to_utc(self.ends_at.data, tz),
+            "room": self.room.data or "",
+            "description": self.description.data or "",
+            "registrable": bool(self.registrable.data),
+            "capacity": self.capacity.data,
+        }
+
+
+class MaterialForm(BaseForm):
+    kind = SelectField(_l("Kind"), choices=_choices(MATERIAL_KINDS),
+                       default=MaterialKind.RECORDING.value)
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    url = URLField(_l("Web address"), validators=[DataRequired(), Length(max=500), HttpUrl()])
+    visibility = SelectField(_l("Who can see it"), choices=_choices(VISIBILITIES),
+                             default=Visibility.PUBLIC.value)
+    session_id = SelectField(_l("Session"), coerce=int, default=0)
+
+    def __init__(self, *args, event, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.session_id.choices = [(0, _l("— the whole event —"))] + [
+            (s.id, s.title) for s in event.sessions
+        ]
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "kind": MaterialKind(self.kind.data),
+            "title": self.title.data,
+            "url": self.url.data,
+            "visibility": Visibility(self.visibility.data),
+            "session_id": self.session_id.data or None,
+        }
+
+
+class VenueForm(BaseForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    address = StringField(_l("Address"), validators=[Length(max=300)])
+    postcode = StringField(_l("Postcode"), validators=[Length(max=20)])
+    city = StringField(_l("City"), validators=[Length(max=120)])
+    country = StringField(
+        _l("Country code"), default="IT",
+        validators=[DataRequired(), Regexp(r"^[A-Za-z]{2}$",
+                                           message=_l("Two letters, e.g. IT, FR, BE."))],
+        filters=[lambda v: v.upper() if isinstance(v, str) else v],
+    )
+    latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(min=-90, max=90)])
+    longitude = FloatField(_l("Longitude"),
+                           validators=[Optional(), NumberRange(min=-180, max=180)])
+
+    def values(self) -> dict[str, Any]:
+        texts = ("name", "address", "postcode", "city", "country")
+        values: dict[str, Any] = {name: getattr(self, name).data or "" for name in texts}
+        values["latitude"] = self.latitude.data
+        values["longitude"] = self.longitude.data
+        return values
+
+
+class ProjectForm(BaseForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    acronym = StringField(_l("Acronym"), validators=[Length(max=60)])
+    slug = StringField(
+        _l("Web address"),
+        validators=[Optional(), Length(max=120),
+                    Regexp(SLUG_RE, message=_l("Use lower-case letters, digits and hyphens only "
+                                               "(e.g. final-conference-venice)."))],
+        description=_l("Left empty, it is made from the acronym or the name."),
+    )
+    programme = StringField(_l("Cooperation programme"), validators=[Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=50_000)],
+                                description=_l("Markdown allowed."), render_kw={"rows": 8})
+    website = URLField(_l("Website"), validators=[Optional(), Length(max=500), HttpUrl()])
+    starts_on = DateField(_l("Start date"), validators=[Optional()])
+    ends_on = DateField(_l("End date"), validators=[Optional()])
+    budget = DecimalField(_l("Budget (euro)"), places=2,
+                          validators=[Optional(), NumberRange(min=0, max=10**12 - 1)])
+    funding = TextAreaField(_l("Funding"), validators=[Optional(), Length(max=5000)])
+    partners = TextAreaField(_l("Partners"), validators=[Optional(), Length(max=10_000)],
+                             description=_l("One partner per line."))
+    status = SelectField(_l("Status"), choices=_choices(PROJECT_STATUSES),
+                         default=ProjectStatus.ONGOING.value)
+
+    @classmethod
+    def for_project(cls, project, **kwargs) -> ProjectForm:
+        form = cls(obj=project, **kwargs)
+        if not form.is_submitted():
+            form.status.data = project.status.value
+        return form
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.starts_on.data and self.ends_on.data and self.ends_on.data < self.starts_on.data:
+            self.ends_on.errors.append(_l("The end must come after the start."))
+            ok = False
+        return ok
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "name": self.name.data, "acronym": self.acronym.data or "",
+            "slug": self.slug.data or "", "programme": self.programme.data or "",
+            "description": self.description.data or "", "website": self.website.data or "",
+            "starts_on": self.starts_on.data, "ends_on": self.ends_on.data,
+            "budget": self.budget.data, "funding": self.funding.data or "",
+            "partners": self.partners.data or "", "status": ProjectStatus(self.status.data),
+        }
+
+
+class SpeakerForm(BaseForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    affiliation = StringField(_l("Organisation"), validators=[Length(max=300)])
+    role = StringField(_l("Role"), validators=[Length(max=200)])
+    bio = TextAreaField(_l("Short biography"), validators=[Optional(), Length(max=5000)])
+
+    def values(self) -> dict[str, Any]:
+        return {name: getattr(self, name).data or "" for name in ("name", "affiliation", "role",
+                                                                   "bio")}
+
+
+class UserCreateForm(BaseForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=_choices(ROLES), default=Role.ORGANISER.value)
+    password = PasswordField(
+        _l("Password"), validators=[Optional(), Length(min=10, max=200)],
+        description=_l("At least 10 characters. Empty: one is generated and shown once."),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class UserEditForm(BaseForm):
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=_choices(ROLES))
+    active = BooleanField(_l("Active (may log in)"))
+
+    @classmethod
+    def for_user(cls, user, **kwargs) -> UserEditForm:
+        form = cls(obj=user, **kwargs)
+        if not form.is_submitted():
+            form.role.data = user.role.value
+        return form

@@ -1,0 +1,720 @@
+"""Back-office changes to events, their programme and shared records.
+
+Every function validates its input, writes, flushes, adds an audit entry and sends
+the signals of app.events.signals; none commits (the caller owns the transaction).
+Refusals raise OperationError naming the field, so a view can show the message
+beside it.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.admin.audit import record
+from app.db import utcnow
+from app.events import signals
+from app.events.models import (
+    Event,
+    EventStatus,
+    Material,
+    MaterialKind,
+    Project,
+    Session,
+    Speaker,
+    Venue,
+    session_speakers,
+)
+from app.extensions import db
+from app.text import slugify
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+
+
+class OperationError(ValueError):
+    """A change refused for a reason the person can fix; `field` names the form field."""
+
+    def __init__(self, message: Any, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_MAX = 120
+
+EVENT_FIELDS = frozenset({
+    "title", "slug", "summary", "description", "kind", "format", "timezone", "starts_at",
+    "ends_at", "language", "venue_id", "project_id", "contact_name", "contact_email",
+    "contact_phone", "contact_notes", "online_join_url", "registration_mode",
+    "registration_url", "registration_opens_at", "registration_closes_at", "capacity",
+    "capacity_in_person", "capacity_online", "waitlist_enabled", "reminder_hours_before",
+})
+# A change to any of these moves the iCalendar SEQUENCE: calendars must update the entry.
+SCHEDULE_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "venue_id", "format", "status"})
+URL_FIELDS = ("online_join_url", "registration_url")
+CAPACITY_FIELDS = ("capacity", "capacity_in_person", "capacity_online")
+
+SESSION_FIELDS = frozenset({
+    "title", "description", "starts_at", "ends_at", "room", "kind", "registrable", "capacity",
+})
+MATERIAL_FIELDS = frozenset({"kind", "title", "url", "visibility", "session_id"})
+VENUE_FIELDS = frozenset({
+    "name", "address", "city", "postcode", "country", "latitude", "longitude",
+})
+PROJECT_FIELDS = frozenset({
+    "name", "slug", "acronym", "programme", "description", "website", "starts_on", "ends_on",
+    "budget", "funding", "partners", "status",
+})
+SPEAKER_FIELDS = frozenset({"name", "affiliation", "role", "bio"})
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _check_url(value: str | None, field: str) -> None:
+    if value and not is_http_url(value):
+        raise OperationError(_l("Enter a web address starting with http:// or https://."), field)
+
+
+def _check_lengths(model: type, values: Mapping[str, Any]) -> None:
+    """Refuse text longer than its column, whatever the caller validated before."""
+    table = model.__table__
+    for name, value in values.items():
+        column = table.columns.get(name)
+        length = getattr(getattr(column, "type", None), "length", None)
+        if isinstance(value, str) and length and len(value) > length:
+            raise OperationError(
+                _l("At most %(max)d characters, please.", max=length), name
+            )
+
+
+def _audit_value(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_audit_value(v) for v in value]
+    return value
+
+
+def _audit_changes(changes: Mapping[str, tuple[Any, Any]]) -> dict[str, list[Any]]:
+    return {k: [_audit_value(old), _audit_value(new)] for k, (old, new) in changes.items()}
+
+
+def _apply(obj: Any, values: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, tuple]:
+    unknown = set(values) - allowed
+    if unknown:
+        raise TypeError(f"unknown fields for {type(obj).__name__}: {sorted(unknown)}")
+    changes: dict[str, tuple] = {}
+    for name, new in values.items():
+        old = getattr(obj, name)
+        if old != new:
+            setattr(obj, name, new)
+            changes[name] = (old, new)
+    return changes
+
+
+def _label(obj: Any) -> str:
+    return str(getattr(obj, "title", None) or getattr(obj, "name", None) or obj)
+
+
+# ---------------------------------------------------------------- events
+
+
+def unique_slug(base: str, model: type = Event, exclude_id: int | None = None) -> str:
+    """`base`, or `base-2`, `base-3`... whichever is still free."""
+    base = slugify(base, max_length=SLUG_MAX - 4)
+    candidate, n = base, 1
+    while True:
+        stmt = sa.select(model.id).where(model.slug == candidate)
+        if exclude_id is not None:
+            stmt = stmt.where(model.id != exclude_id)
+        if db.session.scalar(stmt.limit(1)) is None:
+            return candidate
+        n += 1
+        candidate = f"{base}-{n}"
+
+
+def _check_slug(slug: str, model: type, exclude_id: int | None) -> None:
+    if len(slug) > SLUG_MAX or not SLUG_RE.match(slug):
+        raise OperationError(
+            _l("Use lower-case letters, digits and hyphens only (e.g. final-conference-venice)."),
+            "slug",
+        )
+    stmt = sa.select(model.id).where(model.slug == slug)
+    if exclude_id is not None:
+        stmt = stmt.where(model.id != exclude_id)
+    if db.session.scalar(stmt.limit(1)) is not None:
+        raise OperationError(_l("This address is already used by another page."), "slug")
+
+
+def _validate_event(values: dict[str, Any], event: Event | None) -> None:
+    """Checks on the merged values (the event's current ones overlaid with the new)."""
+
+    def get(name: str) -> Any:
+        if name in values:
+            return values[name]
+        return getattr(event, name) if event is not None else None
+
+    _check_lengths(Event, values)
+    if not (get("title") or "").strip():
+        raise OperationError(_l("A title is required."), "title")
+    tz = get("timezone") or "Europe/Rome"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise OperationError(_l("Unknown time zone."), "timezone") from exc
+    starts, ends = get("starts_at"), get("ends_at")
+    if starts is None:
+        raise OperationError(_l("A start date and time is required."), "starts_at")
+    if ends is None:
+        raise OperationError(_l("An end date and time is required."), "ends_at")
+    for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
+        value = get(name)
+        if value is not None and value.tzinfo is None:
+            raise TypeError(f"{name} must be timezone-aware")
+    if ends <= starts:
+        raise OperationError(_l("The end must come after the start."), "ends_at")
+    opens, closes = get("registration_opens_at"), get("registration_closes_at")
+    if closes is not None and closes > ends:
+        raise OperationError(
+            _l("Registration must close before the event ends."), "registration_closes_at"
+        )
+    if opens is not None and closes is not None and opens >= closes:
+        raise OperationError(
+            _l("Registration must open before it closes."), "registration_opens_at"
+        )
+    for name in CAPACITY_FIELDS:
+        value = get(name)
+        if value is not None and value < 0:
+            raise OperationError(_l("A capacity cannot be negative."), name)
+    hours = get("reminder_hours_before")
+    if hours is not None and not 0 <= hours <= 24 * 30:
+        raise OperationError(_l("Between 0 and 720 hours."), "reminder_hours_before")
+    for name in URL_FIELDS:
+        _check_url(get(name), name)
+    if str(get("registration_mode") or "") == "external" and not get("registration_url"):
+        raise OperationError(
+            _l("Give the address of the external registration page."), "registration_url"
+        )
+    if event is not None and ("starts_at" in values or "ends_at" in values):
+        outside = [s for s in event.sessions if s.starts_at < starts or s.ends_at > ends]
+        if outside:
+            raise OperationError(
+                _l("Session “%(title)s” would fall outside the event: move it first.",
+                   title=outside[0].title),
+                "starts_at" if outside[0].starts_at < starts else "ends_at",
+            )
+
+
+def _check_organisers(organisers: Iterable[User]) -> list[User]:
+    return list(dict.fromkeys(organisers))
+
+
+def create_event(values: Mapping[str, Any], *, user: User,
+                 organisers: Sequence[User] | None = None) -> Event:
+    """A new draft event; an organiser who creates it becomes one of its organisers."""
+    values = dict(values)
+    unknown = set(values) - EVENT_FIELDS
+    if unknown:
+        raise TypeError(f"unknown event fields: {sorted(unknown)}")
+    _validate_event(values, None)
+    slug = (values.pop("slug", "") or "").strip()
+    if slug:
+        _check_slug(slug, Event, None)
+    else:
+        slug = unique_slug(values["title"])
+    event = Event(slug=slug, status=EventStatus.DRAFT, **values)
+    people = _check_organisers(organisers or [])
+    if not user.is_admin and user not in people:
+        people.append(user)
+    event.organisers = people
+    db.session.add(event)
+    db.session.flush()
+    record("event.create", event, user=user, summary=event.title,
+           organisers=[u.email for u in people])
+    return event
+
+
+def update_event(event: Event, values: Mapping[str, Any], *, user: User,
+                 organisers: Sequence[User] | None = None) -> dict[str, tuple]:
+    """Apply an edit; returns the changes {field: (old, new)} (empty when nothing changed)."""
+    values = dict(values)
+    if "slug" in values:
+        slug = (values["slug"] or "").strip() or unique_slug(values.get("title") or event.title,
+                                                               exclude_id=event.id)
+        values["slug"] = slug
+        if slug != event.slug:
+            _check_slug(slug, Event, event.id)
+    _validate_event(values, event)
+    changes = _apply(event, values, EVENT_FIELDS)
+    if organisers is not None:
+        people = _check_organisers(organisers)
+        old = sorted(u.email for u in event.organisers)
+        new = sorted(u.email for u in people)
+        if old != new:
+            event.organisers = people
+            changes["organisers"] = (old, new)
+    if not changes:
+        return changes
+    event.bump_version(schedule_changed=bool(SCHEDULE_FIELDS & changes.keys()))
+    db.session.flush()
+    record("event.update", event, user=user, summary=event.title,
+           changes=_audit_changes(changes))
+    signals.event_updated.send(event, changes=changes, user=user)
+    return changes
+
+
+def publish_event(event: Event, *, user: User) -> None:
+    if event.status == EventStatus.PUBLISHED:
+        raise OperationError(_l("The event is already published."))
+    if event.status == EventStatus.CANCELLED:
+        raise OperationError(_l("A cancelled event cannot be published again; duplicate it."))
+    event.status = EventStatus.PUBLISHED
+    event.published_at = event.published_at or utcnow()
+    event.bump_version(schedule_changed=True)
+    db.session.flush()
+    record("event.publish", event, user=user, summary=event.title)
+    signals.event_published.send(event, user=user)
+
+
+def unpublish_event(event: Event, *, user: User) -> None:
+    """Back to draft: the page disappears from the site."""
+    if event.status != EventStatus.PUBLISHED:
+        raise OperationError(_l("Only a published event can be withdrawn."))
+    event.status = EventStatus.DRAFT
+    event.bump_version(schedule_changed=True)
+    db.session.flush()
+    record("event.unpublish", event, user=user, summary=event.title)
+    signals.event_updated.send(
+        event, changes={"status": (EventStatus.PUBLISHED, EventStatus.DRAFT)}, user=user
+    )
+
+
+def cancel_event(event: Event, *, user: User) -> None:
+    """The page stays public with a cancelled banner; calendars receive STATUS:CANCELLED."""
+    if event.status == EventStatus.CANCELLED:
+        raise OperationError(_l("The event is already cancelled."))
+    old = event.status
+    event.status = EventStatus.CANCELLED
+    event.cancelled_at = utcnow()
+    if old == EventStatus.DRAFT:
+        event.published_at = event.published_at or event.cancelled_at
+    event.bump_version(schedule_changed=True)
+    db.session.flush()
+    record("event.cancel", event, user=user, summary=event.title, previous=old.value)
+    signals.event_cancelled.send(event, user=user)
+
+
+def duplicate_event(event: Event, *, user: User) -> Event:
+    """A draft copy with the same details and programme (no materials, no registrations)."""
+    copied = {name: getattr(event, name) for name in EVENT_FIELDS - {"slug"}}
+    copy = Event(slug=unique_slug(event.slug), status=EventStatus.DRAFT, **copied)
+    people = list(event.organisers)
+    if not user.is_admin and user not in people:
+        people.append(user)
+    copy.organisers = people
+    for s in event.sessions:
+        copy.sessions.append(Session(
+            title=s.title, description=s.description, starts_at=s.starts_at,
+            ends_at=s.ends_at, room=s.room, kind=s.kind, position=s.position,
+            registrable=s.registrable, capacity=s.capacity, speakers=list(s.speakers),
+        ))
+    db.session.add(copy)
+    db.session.flush()
+    record("event.duplicate", copy, user=user, summary=copy.title, source_id=event.id)
+    return copy
+
+
+# ---------------------------------------------------------------- programme
+
+
+def _validate_session(event: Event, values: Mapping[str, Any], current: Session | None) -> None:
+    def get(name: str) -> Any:
+        if name in values:
+            return values[name]
+        return getattr(current, name) if current is not None else None
+
+    _check_lengths(Session, values)
+    if not (get("title") or "").strip():
+        raise OperationError(_l("A title is required."), "title")
+    starts, ends = get("starts_at"), get("ends_at")
+    if starts is None:
+        raise OperationError(_l("A start date and time is required."), "starts_at")
+    if ends is None:
+        raise OperationError(_l("An end date and time is required."), "ends_at")
+    if starts.tzinfo is None or ends.tzinfo is None:
+        raise TypeError("session times must be timezone-aware")
+    if ends <= starts:
+        raise OperationError(_l("The end must come after the start."), "ends_at")
+    if starts < event.starts_at or starts > event.ends_at:
+        raise OperationError(_l("The session must start within the event's dates."), "starts_at")
+    if ends > event.ends_at:
+        raise OperationError(_l("The session must end within the event's dates."), "ends_at")
+    capacity = get("capacity")
+    if capacity is not None and capacity < 0:
+        raise OperationError(_l("A capacity cannot be negative."), "capacity")
+
+
+def _session_changed(session: Session, changes: Mapping[str, tuple], *, user: User) -> None:
+    event = session.event
+    timing = bool({"starts_at", "ends_at"} & changes.keys())
+    event.bump_version(schedule_changed=timing and session.registrable)
+    db.session.flush()
+    signals.event_updated.send(event, changes={"sessions": (None, session.id)}, user=user)
+    if session.registrable and "capacity" in changes:
+        signals.part_capacity_changed.send(
+            session, changes={"capacity": changes["capacity"]}, user=user
+        )
+
+
+def _set_speakers(session: Session, speakers: Sequence[Speaker]) -> None:
+    """Assign speakers and store the order in which they were chosen."""
+    people = list(dict.fromkeys(speakers))
+    session.speakers = people
+    db.session.flush()
+    for position, speaker in enumerate(people):
+        db.session.execute(
+            sa.update(session_speakers)
+            .where(session_speakers.c.session_id == session.id,
+                   session_speakers.c.speaker_id == speaker.id)
+            .values(position=position)
+        )
+
+
+def _next_position(event: Event) -> int:
+    return max((s.position for s in event.sessions), default=-1) + 1
+
+
+def add_session(event: Event, values: Mapping[str, Any], *, user: User,
+                speakers: Sequence[Speaker] = ()) -> Session:
+    values = dict(values)
+    unknown = set(values) - SESSION_FIELDS
+    if unknown:
+        raise TypeError(f"unknown session fields: {sorted(unknown)}")
+    _validate_session(event, values, None)
+    session = Session(event=event, position=_next_position(event), **values)
+    db.session.add(session)
+    _set_speakers(session, speakers)
+    record("session.create", session, user=user, summary=session.title, event_id=event.id)
+    _session_changed(session, {"starts_at": (None, session.starts_at)}, user=user)
+    return session
+
+
+def update_session(session: Session, values: Mapping[str, Any], *, user: User,
+                   speakers: Sequence[Speaker] | None = None) -> dict[str, tuple]:
+    _validate_session(session.event, values, session)
+    changes = _apply(session, values, SESSION_FIELDS)
+    if speakers is not None:
+        old = [s.id for s in session.speakers]
+        people = list(dict.fromkeys(speakers))
+        if old != [s.id for s in people]:
+            _set_speakers(session, people)
+            changes["speakers"] = (old, [s.id for s in people])
+    if not changes:
+        return changes
+    db.session.flush()
+    record("session.update", session, user=user, summary=session.title,
+           event_id=session.event_id, changes=_audit_changes(changes))
+    _session_changed(session, changes, user=user)
+    return changes
+
+
+def assign_speakers(session: Session, speakers: Sequence[Speaker], *, user: User) -> None:
+    update_session(session, {}, user=user, speakers=speakers)
+
+
+def delete_session(session: Session, *, user: User) -> None:
+    event = session.event
+    record("session.delete", session, user=user, summary=session.title, event_id=event.id)
+    event.sessions.remove(session)
+    db.session.delete(session)
+    event.bump_version(schedule_changed=session.registrable)
+    db.session.flush()
+    signals.event_updated.send(event, changes={"sessions": (session.id, None)}, user=user)
+
+
+def move_session(session: Session, direction: int, *, user: User) -> None:
+    """Move a programme item one place up (-1) or down (+1) on the same day.
+
+    Parallel items (same start) swap their order; consecutive items swap their time
+    slots, each keeping its length, so the day's timeline stays within the same hours.
+    """
+    event = session.event
+    ordered = list(event.sessions)
+    index = ordered.index(session)
+    other_index = index + (1 if direction > 0 else -1)
+    if not 0 <= other_index < len(ordered):
+        raise OperationError(_l("The session is already at that end of the programme."))
+    first, second = sorted((session, ordered[other_index]), key=ordered.index)
+    tz = ZoneInfo(event.timezone)
+    if first.starts_at.astimezone(tz).date() != second.starts_at.astimezone(tz).date():
+        raise OperationError(
+            _l("Sessions on different days: change the date of the session instead.")
+        )
+    for position, item in enumerate(ordered):
+        item.position = position
+    if first.starts_at == second.starts_at:
+        first.position, second.position = second.position, first.position
+    else:
+        if second.ends_at < first.ends_at:
+            raise OperationError(
+                _l("One session lies within the other: change their times instead.")
+            )
+        gap = second.starts_at - first.ends_at
+        first_length = first.ends_at - first.starts_at
+        second_length = second.ends_at - second.starts_at
+        new_second_start = first.starts_at
+        new_first_start = first.starts_at + second_length + max(gap, timedelta(0))
+        if new_first_start + first_length > event.ends_at:
+            raise OperationError(_l("The sessions overlap: change their times instead."))
+        second.starts_at, second.ends_at = new_second_start, new_second_start + second_length
+        first.starts_at, first.ends_at = new_first_start, new_first_start + first_length
+        first.position, second.position = second.position, first.position
+    event.bump_version(schedule_changed=first.registrable or second.registrable)
+    db.session.flush()
+    # Relationship order follows (starts_at, position): read it afresh next time.
+    db.session.expire(event, ["sessions"])
+    record("session.move", session, user=user, summary=session.title, event_id=event.id,
+           direction="up" if direction < 0 else "down")
+    signals.event_updated.send(event, changes={"sessions": (None, session.id)}, user=user)
+
+
+# ---------------------------------------------------------------- materials
+
+
+def _validate_material(event: Event, values: Mapping[str, Any]) -> None:
+    _check_lengths(Material, values)
+    if "title" in values and not (values["title"] or "").strip():
+        raise OperationError(_l("A title is required."), "title")
+    if "url" in values:
+        if not values["url"]:
+            raise OperationError(_l("A web address is required."), "url")
+        _check_url(values["url"], "url")
+    session_id = values.get("session_id")
+    if session_id is not None and session_id not in {s.id for s in event.sessions}:
+        raise OperationError(_l("Choose a session of this event."), "session_id")
+
+
+def add_material(event: Event, values: Mapping[str, Any], *, user: User) -> Material:
+    """Attach a recording, slides or a link; a recording tells subscribers it is out."""
+    values = dict(values)
+    unknown = set(values) - MATERIAL_FIELDS
+    if unknown:
+        raise TypeError(f"unknown material fields: {sorted(unknown)}")
+    _validate_material(event, values)
+    position = max((m.position for m in event.materials), default=-1) + 1
+    material = Material(event=event, position=position, published_at=utcnow(), **values)
+    db.session.add(material)
+    event.bump_version()
+    db.session.flush()
+    record("material.create", material, user=user, summary=material.title, event_id=event.id)
+    if material.kind == MaterialKind.RECORDING:
+        signals.material_published.send(material, user=user)
+    return material
+
+
+def update_material(material: Material, values: Mapping[str, Any], *,
+                    user: User) -> dict[str, tuple]:
+    _validate_material(material.event, values)
+    changes = _apply(material, values, MATERIAL_FIELDS)
+    if changes:
+        material.event.bump_version()
+        db.session.flush()
+        record("material.update", material, user=user, summary=material.title,
+               event_id=material.event_id, changes=_audit_changes(changes))
+    return changes
+
+
+def delete_material(material: Material, *, user: User) -> None:
+    event = material.event
+    record("material.delete", material, user=user, summary=material.title, event_id=event.id)
+    event.materials.remove(material)
+    db.session.delete(material)
+    event.bump_version()
+    db.session.flush()
+
+
+# ---------------------------------------------------------------- venues, projects, speakers
+
+
+def _required(values: Mapping[str, Any], field: str) -> None:
+    if field in values and not (values[field] or "").strip():
+        raise OperationError(_l("This field is required."), field)
+
+
+def _create(model: type, allowed: frozenset[str], values: Mapping[str, Any], *,
+            user: User, action: str) -> Any:
+    values = dict(values)
+    unknown = set(values) - allowed
+    if unknown:
+        raise TypeError(f"unknown {model.__name__} fields: {sorted(unknown)}")
+    obj = model(**values)
+    db.session.add(obj)
+    db.session.flush()
+    record(f"{action}.create", obj, user=user, summary=_label(obj))
+    return obj
+
+
+def _update(obj: Any, allowed: frozenset[str], values: Mapping[str, Any], *,
+            user: User, action: str) -> dict[str, tuple]:
+    changes = _apply(obj, values, allowed)
+    if changes:
+        db.session.flush()
+        record(f"{action}.update", obj, user=user, summary=_label(obj),
+               changes=_audit_changes(changes))
+    return changes
+
+
+def _events_of(column: Any, obj_id: int) -> list[Event]:
+    return list(db.session.scalars(sa.select(Event).where(column == obj_id)).unique())
+
+
+def _validate_venue(values: Mapping[str, Any]) -> None:
+    _check_lengths(Venue, values)
+    _required(values, "name")
+    lat, lon = values.get("latitude"), values.get("longitude")
+    if lat is not None and not -90 <= lat <= 90:
+        raise OperationError(_l("Latitude is between -90 and 90."), "latitude")
+    if lon is not None and not -180 <= lon <= 180:
+        raise OperationError(_l("Longitude is between -180 and 180."), "longitude")
+
+
+def create_venue(values: Mapping[str, Any], *, user: User) -> Venue:
+    _validate_venue(values)
+    return _create(Venue, VENUE_FIELDS, values, user=user, action="venue")
+
+
+def update_venue(venue: Venue, values: Mapping[str, Any], *, user: User) -> dict[str, tuple]:
+    _validate_venue(values)
+    changes = _update(venue, VENUE_FIELDS, values, user=user, action="venue")
+    if changes:
+        # The place of every event held there changed: calendars must learn it.
+        for event in _events_of(Event.venue_id, venue.id):
+            event.bump_version(schedule_changed=True)
+            db.session.flush()
+            signals.event_updated.send(event, changes={"venue": (None, venue.id)}, user=user)
+    return changes
+
+
+def delete_venue(venue: Venue, *, user: User) -> None:
+    used = _events_of(Event.venue_id, venue.id)
+    if used:
+        raise OperationError(
+            _l("This venue is used by %(count)d events: choose another venue for them first.",
+               count=len(used))
+        )
+    record("venue.delete", venue, user=user, summary=venue.name)
+    db.session.delete(venue)
+    db.session.flush()
+
+
+def _validate_project(values: Mapping[str, Any], project: Project | None) -> None:
+    _check_lengths(Project, values)
+    _required(values, "name")
+    _check_url(values.get("website"), "website")
+    starts = values.get("starts_on", project.starts_on if project else None)
+    ends = values.get("ends_on", project.ends_on if project else None)
+    if starts and ends and ends < starts:
+        raise OperationError(_l("The end must come after the start."), "ends_on")
+    budget = values.get("budget")
+    if budget is not None and budget < 0:
+        raise OperationError(_l("The budget cannot be negative."), "budget")
+
+
+def create_project(values: Mapping[str, Any], *, user: User) -> Project:
+    values = dict(values)
+    _validate_project(values, None)
+    slug = (values.get("slug") or "").strip()
+    if slug:
+        _check_slug(slug, Project, None)
+    else:
+        slug = unique_slug(values.get("acronym") or values["name"], Project)
+    values["slug"] = slug
+    return _create(Project, PROJECT_FIELDS, values, user=user, action="project")
+
+
+def update_project(project: Project, values: Mapping[str, Any], *,
+                   user: User) -> dict[str, tuple]:
+    values = dict(values)
+    _validate_project(values, project)
+    if "slug" in values:
+        slug = (values["slug"] or "").strip() or unique_slug(
+            values.get("acronym") or values.get("name") or project.name, Project, project.id
+        )
+        values["slug"] = slug
+        if slug != project.slug:
+            _check_slug(slug, Project, project.id)
+    changes = _update(project, PROJECT_FIELDS, values, user=user, action="project")
+    if changes:
+        # Event pages show the project's name: their cached copies are stale now.
+        for event in _events_of(Event.project_id, project.id):
+            event.bump_version()
+        db.session.flush()
+    return changes
+
+
+def delete_project(project: Project, *, user: User) -> None:
+    used = _events_of(Event.project_id, project.id)
+    if used:
+        raise OperationError(
+            _l("This project has %(count)d events: move them to another project first.",
+               count=len(used))
+        )
+    record("project.delete", project, user=user, summary=project.name)
+    db.session.delete(project)
+    db.session.flush()
+
+
+def _events_with_speaker(speaker: Speaker) -> list[Event]:
+    stmt = (
+        sa.select(Event).join(Event.sessions)
+        .join(session_speakers, session_speakers.c.session_id == Session.id)
+        .where(session_speakers.c.speaker_id == speaker.id)
+    )
+    return list(db.session.scalars(stmt).unique())
+
+
+def create_speaker(values: Mapping[str, Any], *, user: User) -> Speaker:
+    _check_lengths(Speaker, values)
+    _required(values, "name")
+    return _create(Speaker, SPEAKER_FIELDS, values, user=user, action="speaker")
+
+
+def update_speaker(speaker: Speaker, values: Mapping[str, Any], *,
+                   user: User) -> dict[str, tuple]:
+    _check_lengths(Speaker, values)
+    _required(values, "name")
+    changes = _update(speaker, SPEAKER_FIELDS, values, user=user, action="speaker")
+    if changes:
+        for event in _events_with_speaker(speaker):
+            event.bump_version()
+        db.session.flush()
+    return changes
+
+
+def delete_speaker(speaker: Speaker, *, user: User) -> None:
+    events = _events_with_speaker(speaker)
+    record("speaker.delete", speaker, user=user, summary=speaker.name)
+    db.session.delete(speaker)
+    for event in events:
+        event.bump_version()
+    db.session.flush()
