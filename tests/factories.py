@@ -132,3 +132,36 @@ class RegistrationFactory(Base):
     attendance_mode = AttendanceMode.IN_PERSON
     status = RegistrationStatus.CONFIRMED
     language = "it"
+
+
+from app.newsletter.models import Campaign, Subscriber, SubscriberStatus  # noqa: E402
+
+
+class SubscriberFactory(Base):
+    """An active newsletter subscriber (confirmed, every topic)."""
+
+    class Meta:
+        model = Subscriber
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.org")
+    name = factory.Sequence(lambda n: f"Reader {n}")
+    language = "it"
+    status = SubscriberStatus.ACTIVE
+    token = factory.Sequence(lambda n: f"sub-{n:05d}-tokenabcdefghijklmnopqrstuvwxyz")
+    consent_version = "2026-01"
+    consent_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    confirmed_at = factory.LazyFunction(lambda: datetime.now(UTC))
+
+    @factory.post_generation
+    def topics(obj, create, extracted, **kwargs):
+        obj.set_topics(["events", "funding", "eu-projects", "social-innovation"]
+                       if extracted is None else extracted)
+
+
+class CampaignFactory(Base):
+    class Meta:
+        model = Campaign
+
+    subject = factory.Sequence(lambda n: f"La Camera Informa n. {n}")
+    body_markdown = "Nuovi **bandi** e *eventi* del mese.\n\n[Leggi di più](https://example.org/bandi)"
+    language = "it"

@@ -1,0 +1,186 @@
+"""Back-office for the newsletter: compose, preview, test, schedule, pause, resume, cancel."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.mail.outbox import queue_email
+from app.newsletter import admin_bp, services
+from app.newsletter.forms import CampaignForm, ConfirmForm, ScheduleForm, TestSendForm
+from app.newsletter.models import Campaign, Subscriber
+from app.newsletter.sending import campaign_context, render_campaign, smtp_transport
+
+
+@admin_bp.before_request
+@login_required
+def _require_login():
+    # Organisers and administrators (every back-office account) write campaigns.
+    return None
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    return db.get_or_404(Campaign, campaign_id)
+
+
+@admin_bp.get("/")
+def campaigns():
+    page = db.paginate(
+        db.select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc()),
+        per_page=20, error_out=False,
+    )
+    counters = services.counters_for([c.id for c in page.items])
+    return render_template("newsletter/admin/campaigns.html", page=page, counters=counters,
+                           subscribers=services.subscriber_counts())
+
+
+def _campaign_data(form: CampaignForm) -> services.CampaignData:
+    return services.CampaignData(
+        subject=form.subject.data,
+        body_markdown=form.body_markdown.data,
+        featured_event_ids=form.featured_event_ids.data or [],
+        target_topics=form.target_topics.data or [],
+        target_language=form.target_language.data or "",
+        language=form.language.data,
+    )
+
+
+@admin_bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = CampaignForm(events=services.upcoming_event_choices())
+    if form.validate_on_submit():
+        campaign = services.save_campaign(_campaign_data(form), user=current_user)
+        db.session.commit()
+        flash(_("Draft saved."), "success")
+        return redirect(url_for("newsletter_admin.detail", campaign_id=campaign.id))
+    return render_template("newsletter/admin/edit.html", form=form, campaign=None)
+
+
+@admin_bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+def edit(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    if not campaign.is_editable:
+        flash(_("This issue can no longer be edited."), "warning")
+        return redirect(url_for("newsletter_admin.detail", campaign_id=campaign.id))
+    form = CampaignForm(obj=campaign, events=services.upcoming_event_choices())
+    if form.validate_on_submit():
+        services.save_campaign(_campaign_data(form), campaign=campaign, user=current_user)
+        db.session.commit()
+        flash(_("Changes saved."), "success")
+        return redirect(url_for("newsletter_admin.detail", campaign_id=campaign.id))
+    return render_template("newsletter/admin/edit.html", form=form, campaign=campaign)
+
+
+@admin_bp.get("/<int:campaign_id>/")
+def detail(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    return render_template(
+        "newsletter/admin/detail.html",
+        campaign=campaign,
+        counters=services.campaign_counters(campaign.id),
+        events=services.featured_events(campaign),
+        schedule_form=ScheduleForm(),
+        test_form=TestSendForm(),
+        action_form=ConfirmForm(),
+        smtp_configured=smtp_transport() is not None,
+    )
+
+
+@admin_bp.get("/<int:campaign_id>/preview.<kind>")
+def preview(campaign_id: int, kind: str):
+    campaign = _campaign(campaign_id)
+    if kind not in ("html", "txt"):
+        abort(404)
+    language = request.args.get("lang", campaign.language)
+    language = language if language in ("it", "en") else campaign.language
+    content = render_campaign(campaign, language, token="preview")
+    if kind == "txt":
+        return Response(content["text"], 200, {"Content-Type": "text/plain; charset=utf-8"})
+    # Shown in a sandboxed frame; the preview's links lead nowhere personal.
+    return Response(content["html"], 200, {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'",
+    })
+
+
+@admin_bp.post("/<int:campaign_id>/test")
+def send_test(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    form = TestSendForm()
+    if form.validate_on_submit():
+        queue_email(
+            form.email.data, "newsletter/campaign", category="newsletter-test",
+            language=campaign.language,
+            context=campaign_context(campaign, campaign.language, token="test"),
+        )
+        db.session.commit()
+        flash(_("A test copy is on its way to %(email)s.", email=form.email.data), "success")
+    else:
+        flash(" ".join(form.email.errors) or _("Enter a valid e-mail address."), "danger")
+    return redirect(url_for("newsletter_admin.detail", campaign_id=campaign.id))
+
+
+def _transition(campaign_id: int, action, message: str, **kwargs):
+    campaign = _campaign(campaign_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        action(campaign, user=current_user, **kwargs)
+    except services.InvalidTransition:
+        db.session.rollback()
+        flash(_("That is not possible in the issue's current state."), "warning")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("newsletter_admin.detail", campaign_id=campaign_id))
+
+
+@admin_bp.post("/<int:campaign_id>/schedule")
+def schedule(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    form = ScheduleForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.when.errors) or _("Choose a date and time in the future."), "danger")
+        return redirect(url_for("newsletter_admin.detail", campaign_id=campaign.id))
+    return _transition(campaign_id, lambda c, user: services.schedule_campaign(
+        c, form.aware(), user=user), _("The issue is scheduled."))
+
+
+@admin_bp.post("/<int:campaign_id>/send-now")
+def send_now(campaign_id: int):
+    return _transition(campaign_id, lambda c, user: services.schedule_campaign(c, None, user=user),
+                       _("Sending starts within a minute."))
+
+
+@admin_bp.post("/<int:campaign_id>/unschedule")
+def unschedule(campaign_id: int):
+    return _transition(campaign_id, services.unschedule_campaign, _("The issue is a draft again."))
+
+
+@admin_bp.post("/<int:campaign_id>/pause")
+def pause(campaign_id: int):
+    return _transition(campaign_id, services.pause_campaign, _("Sending is paused."))
+
+
+@admin_bp.post("/<int:campaign_id>/resume")
+def resume(campaign_id: int):
+    return _transition(campaign_id, services.resume_campaign, _("Sending resumes."))
+
+
+@admin_bp.post("/<int:campaign_id>/cancel")
+def cancel(campaign_id: int):
+    return _transition(campaign_id, services.cancel_campaign, _("The issue is cancelled."))
+
+
+@admin_bp.get("/subscribers")
+def subscribers():
+    q = request.args.get("q", "").strip().lower()[:254]
+    stmt = db.select(Subscriber).order_by(Subscriber.created_at.desc(), Subscriber.id.desc())
+    if q:
+        stmt = stmt.where(Subscriber.email.contains(q, autoescape=True))
+    page = db.paginate(stmt, per_page=50, error_out=False)
+    return render_template("newsletter/admin/subscribers.html", page=page, q=q,
+                           counts=services.subscriber_counts())
+
+

@@ -1,0 +1,582 @@
+"""Campaign delivery: one row per recipient, claimed in batches, each message committed once accepted.
+
+Exactly once, step by step:
+
+1. ``start_due_campaigns`` flips a scheduled campaign to *sending* with a conditional
+   UPDATE (only one process can win it) and, in the same transaction, inserts one
+   delivery row per recipient with INSERT ... SELECT (unique per campaign and subscriber).
+2. ``claim_batch`` takes the next queued rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL;
+   a conditional UPDATE elsewhere) and stamps them with a claim token and a lease; it
+   commits before anything is sent, so two senders never hold the same row.
+3. Each message is rendered from a campaign message prepared once per language, handed
+   to the SMTP server over one reused connection, and its row is marked sent and
+   committed right after the server accepted it.
+
+A sender stops using its batch before the lease ends; rows of a sender that died come
+back to the queue once their lease has passed. The one window in which a message can go
+out twice is a crash after the SMTP server accepted it and before that row's commit:
+it holds a single message, and the repeat carries the same Message-ID.
+"""
+from __future__ import annotations
+
+import binascii
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import format_datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from app.db import UTCDateTime, utcnow
+from app.extensions import db
+from app.mail.smtp import (
+    MAIL_POLICY,
+    PermanentFailure,
+    SMTPConnection,
+    SMTPSettings,
+    TemporaryFailure,
+    build_message,
+)
+from app.newsletter.models import (
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    DeliveryStatus,
+    Subscriber,
+    SubscriberStatus,
+)
+from app.newsletter.services import external_url, featured_events, recipients_query
+from app.text import markdown_to_text, render_markdown
+
+log = logging.getLogger(__name__)
+
+# Stands for a subscriber's token in the prepared message; "~" never occurs in
+# secrets.token_urlsafe output, so the substitution cannot touch anything else.
+TOKEN_PLACEHOLDER = "~~subscriber-token~~"
+
+
+class Transport(Protocol):
+    def send(self, message: bytes, *, sender: str, recipients: list[str]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def smtp_transport() -> Transport | None:
+    settings = SMTPSettings.from_config(current_app.config)
+    return SMTPConnection(settings) if settings.configured else None
+
+
+# --- the message, built once per campaign and language ------------------------------
+
+
+@dataclass
+class _Row:
+    """What app.mail.smtp.build_message needs to encode the shared headers."""
+
+    sender: str
+    recipient: str
+    subject: str
+    body_text: str = ""
+    body_html: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    message_id: str = ""
+
+
+def _qp(text: str) -> bytes:
+    # binascii's quoted-printable is C code: encoding a 20 KB part costs microseconds.
+    return binascii.b2a_qp(text.encode("utf-8"), quotetabs=False, istext=True, header=False)
+
+
+def _crlf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+@dataclass
+class PreparedMessage:
+    """A campaign in one language: everything but the recipient's address, token and date."""
+
+    campaign_id: int
+    sender: str
+    head: bytes           # From, Subject, List-* ... already encoded and folded
+    text: str             # CRLF line ends, TOKEN_PLACEHOLDER where the token goes
+    html: str
+    unsubscribe_url: str  # with TOKEN_PLACEHOLDER
+    boundary: str
+    domain: str
+    secret: bytes
+
+    def message_id(self, delivery_id: int) -> str:
+        # The same for every attempt at one delivery, so the one possible repeat (a crash
+        # between acceptance and commit) can be recognised as a duplicate downstream.
+        digest = hashlib.blake2s(
+            f"{self.campaign_id}.{delivery_id}".encode(), key=self.secret[:32], digest_size=6
+        ).hexdigest()
+        return f"<nl.{self.campaign_id}.{delivery_id}.{digest}@{self.domain}>"
+
+    def render(self, *, recipient: str, token: str, delivery_id: int,
+               date: datetime | None = None) -> bytes:
+        url = self.unsubscribe_url.replace(TOKEN_PLACEHOLDER, token)
+        b = self.boundary
+        head = (
+            f"To: {recipient}\r\n"
+            f"Date: {format_datetime(date or utcnow())}\r\n"
+            f"Message-ID: {self.message_id(delivery_id)}\r\n"
+            f"List-Unsubscribe: <{url}>\r\n"
+            "MIME-Version: 1.0\r\n"
+            f'Content-Type: multipart/alternative; boundary="{b}"\r\n\r\n'
+        ).encode("ascii")
+        part = b"Content-Type: text/%s; charset=\"utf-8\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        return b"".join((
+            self.head, head,
+            f"--{b}\r\n".encode(), part % b"plain", _qp(self.text.replace(TOKEN_PLACEHOLDER, token)),
+            f"\r\n--{b}\r\n".encode(), part % b"html", _qp(self.html.replace(TOKEN_PLACEHOLDER, token)),
+            f"\r\n--{b}--\r\n".encode(),
+        ))
+
+
+def campaign_context(campaign: Campaign, language: str, *, token: str = TOKEN_PLACEHOLDER,
+                     events=None) -> dict[str, Any]:
+    """What the campaign e-mail templates need, with `token` in the personal links."""
+    config = current_app.config
+    events = featured_events(campaign) if events is None else events
+    return {
+        "campaign": campaign,
+        "newsletter_name": config["NEWSLETTER_NAME"],
+        "body_html": render_markdown(campaign.body_markdown),
+        "body_text": markdown_to_text(campaign.body_markdown),
+        "events": events,
+        "event_urls": {e.id: external_url("events.detail", slug=e.slug) for e in events},
+        "unsubscribe_url": external_url("newsletter.unsubscribe", token=token),
+        "preferences_url": external_url("newsletter.preferences", token=token),
+        "archive_url": external_url("newsletter.archive_detail", campaign_id=campaign.id),
+        "base_url": config["BASE_URL"],
+        "site_name": config["SITE_NAME"],
+        "organisation_name": config["ORGANISATION_NAME"],
+        "language": language,
+    }
+
+
+def render_campaign(campaign: Campaign, language: str, *, token: str = TOKEN_PLACEHOLDER,
+                    events=None) -> dict[str, str]:
+    """Subject, text and HTML of an issue as a subscriber reading `language` sees it."""
+    context = campaign_context(campaign, language, token=token, events=events)
+    with force_locale(language):
+        return {
+            "subject": " ".join(
+                render_template("email/newsletter/campaign.subject.txt", **context).split()
+            ),
+            "text": render_template("email/newsletter/campaign.txt", **context),
+            "html": render_template("email/newsletter/campaign.html", **context),
+            "unsubscribe_url": context["unsubscribe_url"],
+        }
+
+
+def prepare_message(campaign: Campaign, language: str, events=None) -> PreparedMessage:
+    config = current_app.config
+    content = render_campaign(campaign, language, events=events)
+    sender = config["MAIL_DEFAULT_SENDER"]
+    domain = config.get("UID_DOMAIN", "eventi.local")
+    shared = build_message(_Row(
+        sender=sender,
+        recipient="recipient@invalid",
+        subject=content["subject"],
+        headers={
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "List-Id": f"{config['NEWSLETTER_NAME']} <newsletter.{domain}>",
+            "Precedence": "bulk",
+            "Auto-Submitted": "auto-generated",
+        },
+    ))
+    wanted = ("From", "Subject", "List-Unsubscribe-Post", "List-Id", "Precedence",
+              "Auto-Submitted")
+    head = b"".join(MAIL_POLICY.fold_binary(name, shared[name]) for name in wanted)
+    return PreparedMessage(
+        campaign_id=campaign.id,
+        sender=_bare(sender),
+        head=head,
+        text=_crlf(content["text"]),
+        html=_crlf(content["html"]),
+        unsubscribe_url=content["unsubscribe_url"],
+        boundary="=_nl_" + secrets.token_hex(12),
+        domain=domain,
+        secret=hashlib.sha256(current_app.config["SECRET_KEY"].encode()).digest(),
+    )
+
+
+def _bare(address: str) -> str:
+    from email.utils import parseaddr
+
+    return parseaddr(address)[1] or address
+
+
+# --- starting and claiming ----------------------------------------------------------
+
+
+def start_due_campaigns(now: datetime | None = None) -> list[int]:
+    """Turn scheduled campaigns whose time has come into delivery rows; commits."""
+    now = now or utcnow()
+    started = []
+    due = db.session.scalars(
+        sa.select(Campaign.id)
+        .where(Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_at <= now)
+        .order_by(Campaign.scheduled_at, Campaign.id)
+    ).all()
+    db.session.commit()
+    for campaign_id in due:
+        won = db.session.execute(
+            sa.update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SCHEDULED)
+            .values(status=CampaignStatus.SENDING, started_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won != 1:
+            db.session.rollback()
+            continue
+        campaign = db.session.get(Campaign, campaign_id)
+        db.session.refresh(campaign)
+        recipients = recipients_query(campaign).subquery()
+        select = sa.select(
+            sa.literal(campaign_id),
+            recipients.c.id,
+            sa.literal(DeliveryStatus.QUEUED.value),
+            sa.literal(0),
+            sa.literal(now, UTCDateTime()),
+            sa.literal(""),
+            sa.literal(""),
+        )
+        inserted = db.session.execute(
+            sa.insert(Delivery).from_select(
+                ["campaign_id", "subscriber_id", "status", "attempts", "next_attempt_at",
+                 "message_id", "last_error"],
+                select,
+            )
+        ).rowcount
+        campaign.recipients_count = inserted
+        db.session.commit()
+        log.info("campaign %s started with %s recipients", campaign_id, inserted)
+        started.append(campaign_id)
+    return started
+
+
+@dataclass(frozen=True)
+class Claimed:
+    delivery_id: int
+    attempts: int
+    subscriber_id: int
+    email: str
+    token: str
+    language: str
+    subscriber_status: SubscriberStatus
+    permanent_failures: int
+
+
+def recover_abandoned(campaign_id: int, now: datetime) -> int:
+    """Rows whose sender vanished (lease over) go back to the queue; commits."""
+    count = db.session.execute(
+        sa.update(Delivery)
+        .where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.status == DeliveryStatus.SENDING,
+            Delivery.claimed_until < now,
+        )
+        .values(status=DeliveryStatus.QUEUED, claim_token=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return count
+
+
+def claim_batch(campaign_id: int, size: int, lease: timedelta,
+                now: datetime | None = None) -> tuple[str, list[Claimed]]:
+    """Claim up to `size` due rows of a campaign that is sending; commits the claim."""
+    now = now or utcnow()
+    due = sa.and_(
+        Delivery.campaign_id == campaign_id,
+        Delivery.status == DeliveryStatus.QUEUED,
+        Delivery.next_attempt_at <= now,
+    )
+    still_sending = sa.exists().where(
+        Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING
+    )
+    ids_stmt = sa.select(Delivery.id).where(due, still_sending).order_by(Delivery.id).limit(size)
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids_stmt = ids_stmt.with_for_update(of=Delivery, skip_locked=True)
+    ids = db.session.scalars(ids_stmt).all()
+    if not ids:
+        db.session.commit()
+        return "", []
+    token = secrets.token_hex(8)
+    # The conditions again: on SQLite another sender may have claimed between our
+    # SELECT and this UPDATE; only the rows we really won carry our token.
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.id.in_(ids), due)
+        .values(status=DeliveryStatus.SENDING, claim_token=token, claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    rows = db.session.execute(
+        sa.select(
+            Delivery.id, Delivery.attempts, Subscriber.id, Subscriber.email, Subscriber.token,
+            Subscriber.language, Subscriber.status, Subscriber.permanent_failures,
+        )
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.claim_token == token)
+        .order_by(Delivery.id)
+    ).all()
+    db.session.commit()
+    return token, [Claimed(*row) for row in rows]
+
+
+# --- recording outcomes (each commits) ---------------------------------------------
+
+
+def _finish_row(delivery_id: int, token: str, **values: Any) -> None:
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.claim_token == token)
+        .values(claim_token=None, claimed_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _release(token: str, ids: list[int]) -> None:
+    if ids:
+        db.session.execute(
+            sa.update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.claim_token == token,
+                   Delivery.status == DeliveryStatus.SENDING)
+            .values(status=DeliveryStatus.QUEUED, claim_token=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    base = float(current_app.config["NEWSLETTER_RETRY_BASE_SECONDS"])
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+@dataclass
+class SendReport:
+    started: list[int] = field(default_factory=list)
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    finished: list[int] = field(default_factory=list)
+    stopped: str = ""
+
+    def __iadd__(self, other: SendReport) -> SendReport:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.finished += other.finished
+        self.stopped = self.stopped or other.stopped
+        return self
+
+
+class _Pacer:
+    """Spaces messages to at most `rate` per second (0: no limit)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float], sleep: Callable[[float], None]):
+        self.interval = 1.0 / rate if rate and rate > 0 else 0.0
+        self.clock, self.sleep = clock, sleep
+        self.next_at = clock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = self.clock()
+        if self.next_at > now:
+            self.sleep(self.next_at - now)
+            now = self.next_at
+        self.next_at = max(self.next_at, now - self.interval) + self.interval
+
+
+def send_campaign(
+    campaign_id: int,
+    transport: Transport,
+    *,
+    budget_seconds: float | None = None,
+    max_messages: int | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    prepared: dict[str, PreparedMessage] | None = None,
+) -> SendReport:
+    """Send the due rows of one campaign until none is left, the campaign is paused or
+    cancelled, the SMTP server is unreachable, or the time budget is spent."""
+    config = current_app.config
+    report = SendReport()
+    started = clock()
+    budget = budget_seconds if budget_seconds is not None else config["NEWSLETTER_SEND_BUDGET_SECONDS"]
+    lease = timedelta(seconds=config["NEWSLETTER_CLAIM_SECONDS"])
+    # Stop using a batch well before another sender may take it over.
+    lease_margin = min(30.0, lease.total_seconds() / 5)
+    batch_size = int(config["NEWSLETTER_BATCH_SIZE"])
+    max_attempts = int(config["NEWSLETTER_MAX_ATTEMPTS"])
+    bounce_threshold = int(config["NEWSLETTER_BOUNCE_THRESHOLD"])
+    pacer = _Pacer(float(config["NEWSLETTER_RATE_PER_SECOND"]), clock, sleep)
+    prepared = {} if prepared is None else prepared
+    campaign = db.session.get(Campaign, campaign_id)
+    events = featured_events(campaign) if campaign is not None else []
+    db.session.commit()
+    if campaign is None:
+        return report
+    recover_abandoned(campaign_id, utcnow())
+    done = 0
+
+    while not report.stopped:
+        if clock() - started > budget:
+            report.stopped = "budget"
+            break
+        size = batch_size if max_messages is None else min(batch_size, max_messages - done)
+        if size <= 0:
+            report.stopped = "limit"
+            break
+        token, batch = claim_batch(campaign_id, size, lease)
+        if not batch:
+            break
+        deadline = clock() + lease.total_seconds() - lease_margin
+        for index, row in enumerate(batch):
+            if clock() > deadline or clock() - started > budget:
+                _release(token, [r.delivery_id for r in batch[index:]])
+                break
+            if row.subscriber_status != SubscriberStatus.ACTIVE:
+                # Left (or started bouncing) after the campaign was scheduled: nothing goes out.
+                _finish_row(row.delivery_id, token, status=DeliveryStatus.SKIPPED)
+                db.session.commit()
+                report.skipped += 1
+                continue
+            language = row.language if row.language in ("it", "en") else campaign.language
+            message = prepared.get(language)
+            if message is None:
+                campaign = db.session.get(Campaign, campaign_id)
+                message = prepared[language] = prepare_message(campaign, language, events)
+                db.session.commit()
+            data = message.render(recipient=row.email, token=row.token,
+                                  delivery_id=row.delivery_id)
+            pacer.wait()
+            try:
+                transport.send(data, sender=message.sender, recipients=[row.email])
+            except PermanentFailure as exc:
+                _finish_row(row.delivery_id, token, status=DeliveryStatus.FAILED,
+                            attempts=row.attempts + 1, last_error=str(exc)[:2000])
+                failures = Subscriber.permanent_failures + 1
+                db.session.execute(
+                    sa.update(Subscriber)
+                    .where(Subscriber.id == row.subscriber_id)
+                    .values(
+                        permanent_failures=failures,
+                        status=sa.case(
+                            (sa.and_(failures >= bounce_threshold,
+                                     Subscriber.status == SubscriberStatus.ACTIVE),
+                             SubscriberStatus.BOUNCING.value),
+                            else_=Subscriber.status,
+                        ),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                db.session.commit()
+                report.failed += 1
+            except TemporaryFailure as exc:
+                attempts = row.attempts + 1
+                if attempts >= max_attempts:
+                    _finish_row(row.delivery_id, token, status=DeliveryStatus.FAILED,
+                                attempts=attempts, last_error=str(exc)[:2000])
+                    report.failed += 1
+                else:
+                    _finish_row(row.delivery_id, token, status=DeliveryStatus.QUEUED,
+                                attempts=attempts, last_error=str(exc)[:2000],
+                                next_attempt_at=utcnow() + _retry_delay(attempts))
+                    report.retried += 1
+                db.session.commit()
+                if exc.code is None:
+                    # No server to talk to: give the rest of the batch back and stop.
+                    _release(token, [r.delivery_id for r in batch[index + 1:]])
+                    report.stopped = "smtp-unavailable"
+                    log.warning("campaign %s: SMTP unavailable: %s", campaign_id, exc)
+                    break
+            else:
+                _finish_row(row.delivery_id, token, status=DeliveryStatus.SENT,
+                            attempts=row.attempts + 1, sent_at=utcnow(), last_error="",
+                            message_id=message.message_id(row.delivery_id))
+                if row.permanent_failures:
+                    db.session.execute(
+                        sa.update(Subscriber).where(Subscriber.id == row.subscriber_id)
+                        .values(permanent_failures=0)
+                        .execution_options(synchronize_session=False)
+                    )
+                db.session.commit()
+                report.sent += 1
+                done += 1
+    if finish_if_complete(campaign_id):
+        report.finished.append(campaign_id)
+    return report
+
+
+def finish_if_complete(campaign_id: int, now: datetime | None = None) -> bool:
+    """Mark a sending campaign sent once no row is queued or in flight; commits."""
+    open_rows = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Delivery).where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.SENDING)),
+        )
+    )
+    if open_rows:
+        db.session.commit()
+        return False
+    counts = dict(db.session.execute(
+        sa.select(Delivery.status, sa.func.count())
+        .where(Delivery.campaign_id == campaign_id).group_by(Delivery.status)
+    ).all())
+    done = db.session.execute(
+        sa.update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING)
+        .values(status=CampaignStatus.SENT, sent_at=now or utcnow(),
+                sent_count=counts.get(DeliveryStatus.SENT, 0),
+                failed_count=counts.get(DeliveryStatus.FAILED, 0))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return done == 1
+
+
+def send_due_campaigns(
+    *,
+    transport_factory: Callable[[], Transport | None] = smtp_transport,
+    now: datetime | None = None,
+    budget_seconds: float | None = None,
+    max_messages: int | None = None,
+) -> SendReport:
+    """The scheduler's job: start due campaigns, then send what is due of each."""
+    report = SendReport(started=start_due_campaigns(now))
+    sending = db.session.scalars(
+        sa.select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING)
+        .order_by(Campaign.started_at, Campaign.id)
+    ).all()
+    db.session.commit()
+    if not sending:
+        return report
+    transport = transport_factory()
+    if transport is None:
+        report.stopped = "smtp-not-configured"
+        log.warning("newsletter: %s campaign(s) waiting, no SMTP server configured", len(sending))
+        return report
+    try:
+        for campaign_id in sending:
+            report += send_campaign(campaign_id, transport, budget_seconds=budget_seconds,
+                                    max_messages=max_messages)
+            if report.stopped:
+                break
+    finally:
+        transport.close()
+    return report
