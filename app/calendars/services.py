@@ -111,6 +111,7 @@ def public_feed_events(filters: EventFilters, now: datetime | None = None) -> tu
         rows = db.session.scalars(
             sa.select(Session)
             .where(Session.registrable.is_(True), Session.event_id.in_([e.id for e in events]))
+            .options(so.selectinload(Session.speakers))
             .order_by(Session.starts_at, Session.position, Session.id)
         )
         for session in rows:
@@ -194,8 +195,9 @@ def personal_registrations(owner: CalendarFeedToken) -> list[Registration]:
     stmt = (
         _personal_query(owner.email)
         .options(
-            so.contains_eager(Registration.event).selectinload(Event.sessions),
-            so.selectinload(Registration.parts),
+            so.contains_eager(Registration.event)
+            .selectinload(Event.sessions).selectinload(Session.speakers),
+            so.selectinload(Registration.parts).selectinload(Session.speakers),
         )
         .order_by(Event.starts_at, Registration.id)
     )

@@ -130,7 +130,8 @@ def personal_feed(token: str):
     def build() -> bytes:
         registrations = services.personal_registrations(owner)
         with force_locale(services.feed_language(registrations)):
-            name = f"{current_app.config['SITE_NAME']} – {_('My registrations')}"
+            mine = _("My registrations")
+            name = f"{current_app.config['SITE_NAME']} – {mine}"
             return ical.render_personal_feed(registrations, name=name)
 
     return _calendar_response(fp, build, private=True, filename="my-events.ics")
