@@ -248,7 +248,7 @@ def start_due_campaigns(now: datetime | None = None) -> list[int]:
             recipients.c.id,
             sa.literal(DeliveryStatus.QUEUED.value),
             sa.literal(0),
-            sa.literal(now, UTCDateTime()),
+            sa.literal(min(now, utcnow()), UTCDateTime()),
             sa.literal(""),
             sa.literal(""),
         )
