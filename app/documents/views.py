@@ -1,1 +1,150 @@
-"""Views of the documents capability."""
+"""Views of the documents capability: the public programme, the attendee's certificate,
+and the organisers' attendance sheets, badges and certificates."""
+from __future__ import annotations
+
+import hmac
+
+import sqlalchemy as sa
+from flask import Response, abort, request, stream_with_context
+from flask_login import current_user, login_required
+
+from app.admin.audit import record
+from app.admin.permissions import can_manage
+from app.documents import admin_bp, bp, pdf
+from app.events.models import Event, EventStatus, Session
+from app.extensions import db
+from app.i18n import SUPPORTED, current_language
+from app.registrations.models import Registration
+
+PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
+
+
+def pdf_response(body: bytes, filename: str, *, disposition: str = "inline") -> Response:
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+def private(response: Response) -> Response:
+    # Personal data: never stored by shared caches or kept by the browser.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/events/<slug>/programme.pdf")
+def programme(slug: str):
+    event = db.session.scalars(
+        sa.select(Event).where(Event.slug == slug, Event.status.in_(PUBLIC_STATUSES))
+    ).one_or_none()
+    if event is None:
+        abort(404)
+    explicit = request.args.get("lang") in SUPPORTED
+    lang = request.args["lang"] if explicit else current_language()
+    etag = pdf.programme_etag(event, lang)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = pdf_response(pdf.cached_programme_pdf(event, lang), f"programme-{slug}.pdf")
+    response.set_etag(etag)
+    # Shared caches may keep it but must ask again: an edit shows on the next download.
+    response.headers["Cache-Control"] = "public, no-cache"
+    if not explicit:
+        response.vary.add("Cookie")  # the language then comes from the visitor's session
+    return response
+
+
+def _registration_by_token(token: str) -> Registration | None:
+    if not token or len(token) > 64:
+        return None
+    registration = db.session.scalars(
+        sa.select(Registration).where(Registration.token == token)
+    ).one_or_none()
+    # The lookup found the row by its unique token; compare again in constant time so the
+    # response never depends on how much of a guessed token matched.
+    if registration is None or not hmac.compare_digest(
+        registration.token.encode(), token.encode()
+    ):
+        return None
+    return registration
+
+
+@bp.get("/registrations/<token>/certificate.pdf")
+def certificate(token: str):
+    registration = _registration_by_token(token)
+    if registration is None or not pdf.can_have_certificate(registration):
+        abort(404)
+    response = pdf_response(
+        pdf.render_certificate(registration), pdf.certificate_filename(registration)
+    )
+    return private(response)
+
+
+# --- organisers ------------------------------------------------------------------------
+
+def _managed_event(event_id: int) -> Event:
+    event = db.get_or_404(Event, event_id)
+    if not can_manage(current_user, event):
+        abort(403)
+    return event
+
+
+@admin_bp.get("/events/<int:event_id>/programme.pdf")
+@login_required
+def programme_preview(event_id: int):
+    """The programme of any event the organiser manages, drafts included, never cached."""
+    event = _managed_event(event_id)
+    lang = request.args.get("lang") if request.args.get("lang") in SUPPORTED else event.language
+    body = pdf.render_programme_pdf(event, lang)
+    return private(pdf_response(body, f"programme-{event.slug}.pdf"))
+
+
+@admin_bp.get("/events/<int:event_id>/attendance.pdf", defaults={"part_id": None})
+@admin_bp.get("/events/<int:event_id>/parts/<int:part_id>/attendance.pdf")
+@login_required
+def attendance_sheet(event_id: int, part_id: int | None):
+    event = _managed_event(event_id)
+    part = None
+    if part_id is not None:
+        part = db.session.get(Session, part_id)
+        if part is None or part.event_id != event.id or not part.registrable:
+            abort(404)
+    body = pdf.render_attendance_sheet(event, part)
+    record("documents.attendance_sheet", event, user=current_user,
+           summary=f"Attendance sheet of {event.title}"[:500], part_id=part_id)
+    db.session.commit()
+    suffix = f"-part-{part.id}" if part else ""
+    return private(pdf_response(body, f"attendance-{event.slug}{suffix}.pdf"))
+
+
+@admin_bp.get("/events/<int:event_id>/badges.pdf")
+@login_required
+def badges(event_id: int):
+    event = _managed_event(event_id)
+    body = pdf.render_badges(event)
+    record("documents.badges", event, user=current_user,
+           summary=f"Name badges of {event.title}"[:500])
+    db.session.commit()
+    return private(pdf_response(body, f"badges-{event.slug}.pdf"))
+
+
+@admin_bp.get("/events/<int:event_id>/certificates.zip")
+@login_required
+def certificates(event_id: int):
+    """Every checked-in attendee's certificate, one PDF each, streamed as a ZIP."""
+    event = _managed_event(event_id)
+    count = pdf.count_checked_in(event)
+    if not count:
+        abort(404)
+    record("documents.certificates", event, user=current_user,
+           summary=f"Certificates of attendance of {event.title}"[:500], count=count)
+    db.session.commit()
+    # Loaded after the commit, so streaming reads no row again.
+    registrations = pdf.checked_in_registrants(event)
+    response = Response(
+        stream_with_context(pdf.iter_certificates_zip(registrations)),
+        mimetype="application/zip",
+    )
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="certificates-{event.slug}.zip"'
+    )
+    return private(response)

@@ -1,0 +1,420 @@
+"""Printable documents of an event, rendered with WeasyPrint: bytes out, no request needed."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import threading
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
+
+import segno
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from babel.dates import format_date
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from app.db import utcnow
+from app.events.models import Event, Session
+from app.extensions import db
+from app.i18n import SUPPORTED, local
+from app.registrations.models import Registration, RegistrationStatus, registration_parts
+
+# Bump when the templates or the stylesheet change the look of a cached programme.
+LAYOUT_REVISION = "1"
+STYLESHEET = "pdf/print.css"  # inside the static folder
+BADGES_PER_SHEET = 10
+# Programme PDFs above this size are rendered on each request rather than kept in the
+# shared cache (a very long programme must not push everything else out).
+MAX_CACHED_BYTES = 2 * 1024 * 1024
+
+
+class DocumentFetchRefused(ValueError):
+    """A document tried to load something from outside the app's static files."""
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Loads only the app's static files and data: URIs; refuses every other URL.
+
+    Event descriptions are written by organisers in Markdown and may carry
+    `<img src="http://169.254.169.254/...">`: the network and the file system
+    beyond the static folder must never be reached while rendering.
+    """
+
+    def __init__(self, static_folder: str | Path, base_url: str) -> None:
+        super().__init__(allowed_protocols=(), allow_redirects=False, fail_on_errors=False)
+        self.static_root = Path(static_folder)
+        base = urlsplit(base_url)
+        self.origin = (base.scheme, base.netloc)
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        if url[:5].lower() == "data:":
+            return self._data(url)
+        parts = urlsplit(url)
+        if (parts.scheme, parts.netloc) != self.origin or not parts.path.startswith("/static/"):
+            raise DocumentFetchRefused(f"refused to fetch {url!r}")
+        relative = unquote(parts.path[len("/static/"):])
+        segments = relative.replace("\\", "/").split("/")
+        if any(s in ("", ".", "..") for s in segments) or "\x00" in relative:
+            raise DocumentFetchRefused(f"refused to fetch {url!r}")
+        # Symbolic links placed inside static by the setup (vendor assets) are followed;
+        # a path can never climb out of the folder by itself.
+        path = self.static_root.joinpath(*segments)
+        if not path.is_file():
+            raise DocumentFetchRefused(f"refused to fetch {url!r}")
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime})
+
+    @staticmethod
+    def _data(url: str) -> URLFetcherResponse:
+        header, sep, payload = url[5:].partition(",")
+        if not sep:
+            raise DocumentFetchRefused("malformed data URI")
+        params = header.split(";")
+        body = base64.b64decode(payload) if params[-1].lower() == "base64" else (
+            unquote_to_bytes(payload))
+        mime = params[0] or "text/plain"
+        return URLFetcherResponse("data:", body=body, headers={"Content-Type": mime})
+
+
+# One font configuration and parsed stylesheet per thread: loading the @font-face files
+# and parsing the stylesheet is a fixed cost worth paying once, not once per certificate.
+_local = threading.local()
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + "/"
+
+
+def _toolkit() -> tuple[StaticOnlyFetcher, FontConfiguration, CSS]:
+    static = current_app.static_folder
+    stylesheet = Path(static) / STYLESHEET
+    key = (str(static), _base_url(), stylesheet.stat().st_mtime_ns)
+    kit = getattr(_local, "kit", None)
+    if kit is None or kit[0] != key:
+        fetcher = StaticOnlyFetcher(static, _base_url())
+        fonts = FontConfiguration()
+        css = CSS(
+            string=stylesheet.read_text(encoding="utf-8"),
+            base_url=_base_url() + "static/" + STYLESHEET,
+            url_fetcher=fetcher,
+            font_config=fonts,
+        )
+        kit = (key, (fetcher, fonts, css))
+        _local.kit = kit
+    return kit[1]
+
+
+def html_to_pdf(html: str, *, tagged: bool = True) -> bytes:
+    """Render an HTML string with the print stylesheet and the restricted fetcher."""
+    fetcher, fonts, css = _toolkit()
+    document = HTML(string=html, base_url=_base_url(), url_fetcher=fetcher)
+    options: dict[str, Any] = {"pdf_variant": "pdf/ua-1"} if tagged else {}
+    return document.write_pdf(stylesheets=[css], font_config=fonts, **options)
+
+
+# --- shared template context ------------------------------------------------------------
+
+def _language(lang: str | None) -> str:
+    return lang if lang in SUPPORTED else current_app.config.get("BABEL_DEFAULT_LOCALE", "it")
+
+
+def css_string(text: str) -> Markup:
+    """A CSS string literal that no text can break out of: every character that is not
+    a letter, digit or space is written as a CSS escape (HTML escaping does not apply
+    inside <style>, so autoescaping would print `&#39;` literally)."""
+    out = []
+    for char in text:
+        out.append(char if char.isascii() and (char.isalnum() or char == " ")
+                   else f"\\{ord(char):06x}")
+    return Markup('"' + "".join(out) + '"')
+
+
+def page_counter_css() -> Markup:
+    """`"Pagina " counter(page) " di " counter(pages)` in the document's language."""
+    text = _("Page %(page)s of %(pages)s", page="\x00", pages="\x01")
+    before, _sep, rest = text.partition("\x00")
+    middle, _sep, after = rest.partition("\x01")
+    return Markup(" ").join([
+        css_string(before), Markup("counter(page)"), css_string(middle),
+        Markup("counter(pages)"), css_string(after),
+    ])
+
+
+def project_line(event: Event) -> str:
+    """'Interreg MED — +RESILIENT': the funding programme, then the project."""
+    project = event.project
+    if project is None:
+        return ""
+    name = project.acronym or project.name
+    return f"{project.programme} — {name}" if project.programme else name
+
+
+def event_url(event: Event) -> str:
+    adapter = current_app.url_map.bind("localhost")
+    path = adapter.build("events.detail", {"slug": event.slug})
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def qr_data_uri(url: str) -> str:
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+
+
+def _common(event: Event, lang: str, *, title: str) -> dict[str, Any]:
+    return {
+        "event": event,
+        "lang": lang,
+        "doc_title": title,
+        "organisation_name": current_app.config["ORGANISATION_NAME"],
+        "site_name": current_app.config["SITE_NAME"],
+        "project_line": project_line(event),
+        "page_counter_css": page_counter_css(),
+    }
+
+
+# --- the programme ----------------------------------------------------------------------
+
+@dataclass
+class Day:
+    day: date
+    label: str
+    sessions: list[Session] = field(default_factory=list)
+
+
+def day_label(day: date, lang: str) -> str:
+    """'Lunedì 17 gennaio 2022' / 'Monday 17 January 2022'."""
+    text = format_date(day, "EEEE d MMMM y", locale=lang)
+    return text[:1].upper() + text[1:]
+
+
+def programme_days(event: Event, sessions: Sequence[Session], lang: str) -> list[Day]:
+    """The programme grouped by day, days taken in the event's time zone."""
+    days: list[Day] = []
+    for item in sessions:
+        day = local(item.starts_at, event.timezone).date()
+        if not days or days[-1].day != day:
+            days.append(Day(day, day_label(day, lang)))
+        days[-1].sessions.append(item)
+    return days
+
+
+def _programme_sessions(event: Event) -> list[Session]:
+    # Two queries whatever the size of the programme: sessions, then their speakers.
+    stmt = (
+        sa.select(Session)
+        .where(Session.event_id == event.id)
+        .options(so.selectinload(Session.speakers))
+        .order_by(Session.starts_at, Session.position, Session.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def programme_etag(event: Event, lang: str) -> str:
+    raw = f"programme:{event.id}:{event.version}:{_language(lang)}:{LAYOUT_REVISION}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def programme_cache_key(event: Event, lang: str) -> str:
+    return f"documents:programme:{event.id}:{event.version}:{_language(lang)}:{LAYOUT_REVISION}"
+
+
+def render_programme_pdf(event: Event, lang: str | None = None) -> bytes:
+    """The printable programme; never contains the private join link."""
+    lang = _language(lang)
+    with force_locale(lang):
+        sessions = _programme_sessions(event)
+        html = render_template(
+            "pdf/documents/programme.html",
+            days=programme_days(event, sessions, lang),
+            session_count=len(sessions),
+            event_url=event_url(event),
+            qr_code=qr_data_uri(event_url(event)),
+            **_common(event, lang, title=event.title),
+        )
+    return html_to_pdf(html)
+
+
+def cached_programme_pdf(event: Event, lang: str | None = None) -> bytes:
+    """The programme from the shared cache, keyed by the event's stored data version."""
+    lang = _language(lang)
+    key = programme_cache_key(event, lang)
+    from app.cache import get_cache
+
+    cache = get_cache()
+    pdf = cache.get(key)
+    if pdf is None:
+        pdf = render_programme_pdf(event, lang)
+        if len(pdf) <= MAX_CACHED_BYTES:
+            cache.set(key, pdf)
+    return pdf
+
+
+# --- attendance sheets and badges -------------------------------------------------------
+
+def sort_key(registration: Registration) -> tuple[str, str, int]:
+    """Alphabetical by surname then name, ignoring case and accents (D'Angelo, Ávila)."""
+
+    def fold(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text.casefold())
+        return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+    return (fold(registration.last_name), fold(registration.first_name), registration.id)
+
+
+def confirmed_registrants(event: Event, part: Session | None = None) -> list[Registration]:
+    stmt = sa.select(Registration).where(
+        Registration.event_id == event.id,
+        Registration.status == RegistrationStatus.CONFIRMED,
+    )
+    if part is not None:
+        stmt = stmt.join(
+            registration_parts, registration_parts.c.registration_id == Registration.id
+        ).where(registration_parts.c.session_id == part.id)
+    return sorted(db.session.scalars(stmt), key=sort_key)
+
+
+def _sheet_days(event: Event, part: Session | None, lang: str) -> list[Day]:
+    """One sheet per day the event (or the part) runs: signatures are collected daily."""
+    start, end = (part.starts_at, part.ends_at) if part else (event.starts_at, event.ends_at)
+    first, last = local(start, event.timezone).date(), local(end, event.timezone).date()
+    days = [first]
+    while days[-1] < last:
+        days.append(date.fromordinal(days[-1].toordinal() + 1))
+    return [Day(day, day_label(day, lang)) for day in days]
+
+
+def render_attendance_sheet(event: Event, part: Session | None = None,
+                            lang: str | None = None) -> bytes:
+    """'Foglio firme': one page set per day, confirmed registrants in alphabetical order."""
+    lang = _language(lang or event.language)
+    with force_locale(lang):
+        html = render_template(
+            "pdf/documents/attendance_sheet.html",
+            part=part,
+            days=_sheet_days(event, part, lang),
+            registrants=confirmed_registrants(event, part),
+            **_common(event, lang, title=_("Attendance sheet") + " — " + event.title),
+        )
+    return html_to_pdf(html)
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def render_badges(event: Event, lang: str | None = None) -> bytes:
+    """A4 sheets of ten name badges for the confirmed registrants attending in person."""
+    lang = _language(lang or event.language)
+    people = [r for r in confirmed_registrants(event) if not (r.is_online and event.has_venue)]
+    with force_locale(lang):
+        html = render_template(
+            "pdf/documents/badges.html",
+            sheets=_chunks(people, BADGES_PER_SHEET),
+            **_common(event, lang, title=_("Name badges") + " — " + event.title),
+        )
+    return html_to_pdf(html)
+
+
+# --- certificates of attendance ---------------------------------------------------------
+
+def can_have_certificate(registration: Registration) -> bool:
+    return registration.is_confirmed and registration.checked_in_at is not None
+
+
+def certificate_filename(registration: Registration) -> str:
+    from app.text import slugify
+
+    name = slugify(registration.full_name) or f"registration-{registration.id}"
+    return f"certificate-{registration.event.slug}-{name}.pdf"
+
+
+def render_certificate(registration: Registration) -> bytes:
+    """The certificate of attendance, worded in the attendee's language."""
+    event = registration.event
+    lang = _language(registration.language)
+    issued = local(utcnow(), event.timezone).date()
+    with force_locale(lang):
+        html = render_template(
+            "pdf/documents/certificate.html",
+            registration=registration,
+            issued_label=_("Issued on %(date)s", date=format_date(issued, "d MMMM y", locale=lang)),
+            reference=f"{event.id}-{registration.id}",
+            **_common(event, lang, title=_("Certificate of attendance") + " — "
+                      + registration.full_name),
+        )
+    return html_to_pdf(html)
+
+
+def _checked_in(event: Event) -> list[Any]:
+    return [
+        Registration.event_id == event.id,
+        Registration.status == RegistrationStatus.CONFIRMED,
+        Registration.checked_in_at.is_not(None),
+    ]
+
+
+def count_checked_in(event: Event) -> int:
+    return db.session.scalar(sa.select(sa.func.count(Registration.id)).where(*_checked_in(event)))
+
+
+def checked_in_registrants(event: Event) -> list[Registration]:
+    """Attendees entitled to a certificate, their parts loaded in one more query."""
+    stmt = (
+        sa.select(Registration)
+        .where(*_checked_in(event))
+        .options(so.selectinload(Registration.parts), so.joinedload(Registration.event))
+    )
+    return sorted(db.session.scalars(stmt), key=sort_key)
+
+
+class _ZipSink:
+    """A write-only stream whose bytes are drained after each certificate: the ZIP
+    goes out as it is made, so memory holds one certificate at a time."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._offset = 0
+
+    def write(self, data: bytes) -> int:
+        self._chunks.append(bytes(data))
+        self._offset += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._offset
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> bytes:
+        out = b"".join(self._chunks)
+        self._chunks.clear()
+        return out
+
+
+def iter_certificates_zip(registrations: Iterable[Registration]) -> Iterator[bytes]:
+    """A ZIP of one PDF per attendee, yielded piece by piece as each is rendered."""
+    sink = _ZipSink()
+    seen: set[str] = set()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
+        for registration in registrations:
+            name = certificate_filename(registration)
+            if name in seen:
+                name = name.removesuffix(".pdf") + f"-{registration.id}.pdf"
+            seen.add(name)
+            # PDFs are compressed already; storing them keeps the ZIP step cheap.
+            archive.writestr(name, render_certificate(registration))
+            yield sink.drain()
+    yield sink.drain()
