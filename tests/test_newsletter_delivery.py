@@ -264,7 +264,7 @@ def test_a_crashed_senders_batch_comes_back_after_its_lease(app, mail):
 def test_a_crash_between_acceptance_and_commit_repeats_one_message_only(app, mail):
     """The one window named in docs/newsletter.md: it holds a single message."""
     emails = subscribers(8)
-    campaign = scheduled_campaign()
+    scheduled_campaign()
 
     class Crash(BaseException):
         pass

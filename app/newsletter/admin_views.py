@@ -117,7 +117,7 @@ def send_test(campaign_id: int):
         db.session.commit()
         flash(_("A test copy is on its way to %(email)s.", email=form.email.data), "success")
     else:
-        flash(" ".join(form.email.errors) or _("Enter a valid e-mail address."), "danger")
+        flash(" ".join(map(str, form.email.errors)) or _("Enter a valid e-mail address."), "danger")
     return redirect(url_for("newsletter_admin.detail", campaign_id=campaign.id))
 
 
@@ -141,7 +141,7 @@ def schedule(campaign_id: int):
     campaign = _campaign(campaign_id)
     form = ScheduleForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.when.errors) or _("Choose a date and time in the future."), "danger")
+        flash(" ".join(map(str, form.when.errors)) or _("Choose a date and time in the future."), "danger")
         return redirect(url_for("newsletter_admin.detail", campaign_id=campaign.id))
     return _transition(campaign_id, lambda c, user: services.schedule_campaign(
         c, form.aware(), user=user), _("The issue is scheduled."))
