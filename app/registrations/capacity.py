@@ -108,16 +108,20 @@ def _select_counters(event_id: int, *, for_update: bool) -> list[CapacityCounter
     return list(db.session.scalars(stmt))
 
 
-def lock_counters(event: Event) -> Counters:
-    """Lock all of the event's counters (creating missing ones) and return them fresh."""
+def _take_write_lock(event_id: int) -> None:
     if db.session.get_bind().dialect.name == "sqlite":
         # pysqlite opens the transaction at the first write: this one takes the
         # database write lock (waiting on the busy timeout) before any read below.
         db.session.execute(
             sa.update(CapacityCounter)
-            .where(CapacityCounter.event_id == event.id, CapacityCounter.key == EVENT)
+            .where(CapacityCounter.event_id == event_id, CapacityCounter.key == EVENT)
             .values(used=CapacityCounter.used)
         )
+
+
+def lock_counters(event: Event) -> Counters:
+    """Lock all of the event's counters (creating missing ones) and return them fresh."""
+    _take_write_lock(event.id)
     wanted = event_keys(event)
     rows = _select_counters(event.id, for_update=True)
     missing = set(wanted) - {r.key for r in rows}

@@ -1,0 +1,147 @@
+"""Never overbook: many people submit the form at the same moment, on separate connections.
+
+Each test runs the same race twice: once as shipped, once with the lock bypassed,
+to prove the race is real (the bypassed run overbooks) and that the lock stops it.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter as Tally
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.extensions import db
+from app.registrations import capacity
+from app.registrations.models import Registration, RegistrationStatus
+from app.registrations.services import AttendeeDetails, register_attendee
+from tests.conftest import BACKEND, make_config
+from tests.factories import EventFactory
+
+
+def _widen_race_window(monkeypatch, *, bypass_lock: bool) -> None:
+    """Sleep between reading the counters and writing, so racing requests overlap."""
+    select = capacity._select_counters
+
+    def slow_select(event_id, *, for_update):
+        rows = select(event_id, for_update=for_update and not bypass_lock)
+        time.sleep(0.02)
+        return rows
+
+    monkeypatch.setattr(capacity, "_select_counters", slow_select)
+    if bypass_lock:
+        monkeypatch.setattr(capacity, "_take_write_lock", lambda event_id: None)
+
+
+def _race(race_app, slug: str, people: int) -> list[int]:
+    barrier = threading.Barrier(people)
+    codes: list[int] = []
+
+    def submit(i: int) -> None:
+        client = race_app.test_client()
+        barrier.wait()
+        resp = client.post(f"/events/{slug}/register", data={
+            "first_name": "Persona", "last_name": f"Numero {i}",
+            "email": f"persona{i}@example.org", "category": "impresa",
+            "country": "IT", "privacy_consent": "y",
+        })
+        codes.append(resp.status_code)
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(people)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return codes
+
+
+def _outcome(race_app, event_id: int):
+    with race_app.app_context():
+        rows = db.session.execute(
+            sa.select(Registration.status, Registration.waitlist_position)
+            .where(Registration.event_id == event_id)
+        ).all()
+        db.session.remove()
+    confirmed = sum(1 for s, _ in rows if s == RegistrationStatus.CONFIRMED)
+    positions = sorted(p for s, p in rows if s == RegistrationStatus.WAITLISTED)
+    return confirmed, positions
+
+
+def _setup_event(already_confirmed: int, capacity_total: int) -> tuple[int, str]:
+    event = EventFactory(capacity=capacity_total, waitlist_enabled=True)
+    for i in range(already_confirmed):
+        register_attendee(event, AttendeeDetails(first_name="Già", last_name=f"Iscritto {i}",
+                                                 email=f"early{i}@example.org", consent=True))
+    db.session.commit()
+    return event.id, event.slug
+
+
+def _run(app_config, monkeypatch, *, bypass_lock: bool, people: int, seats_left: int):
+    event_id, slug = _setup_event(already_confirmed=3, capacity_total=3 + seats_left)
+    race_app = create_app(app_config)
+    _widen_race_window(monkeypatch, bypass_lock=bypass_lock)
+    try:
+        codes = _race(race_app, slug, people)
+        assert Tally(codes) == {302: people}, codes
+        return _outcome(race_app, event_id)
+    finally:
+        with race_app.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="needs PostgreSQL and its row locks")
+def test_fifty_people_racing_for_ten_seats_on_postgres_get_ten_seats_and_forty_queue_places(
+    app, monkeypatch
+):
+    config = make_config(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 52, "max_overflow": 0})
+    confirmed, positions = _run(config, monkeypatch, bypass_lock=False, people=50, seats_left=10)
+    assert confirmed == 3 + 10
+    assert positions == list(range(1, 41))
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="needs PostgreSQL and its row locks")
+def test_the_same_race_overbooks_on_postgres_when_the_lock_is_bypassed(app, monkeypatch):
+    config = make_config(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 52, "max_overflow": 0})
+    confirmed, positions = _run(config, monkeypatch, bypass_lock=True, people=50, seats_left=10)
+    assert confirmed > 3 + 10, "without the lock the race should overbook"
+
+
+@pytest.fixture
+def sqlite_file_config(tmp_path):
+    if BACKEND != "sqlite":
+        pytest.skip("the SQLite variant of the race")
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    config = make_config(SQLALCHEMY_DATABASE_URI=url)
+    setup = create_app(config)
+    with setup.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return config
+
+
+def _run_on_file(config, monkeypatch, *, bypass_lock: bool):
+    file_app = create_app(config)
+    with file_app.app_context():
+        event_id, slug = _setup_event(already_confirmed=1, capacity_total=6)
+        db.session.remove()
+    _widen_race_window(monkeypatch, bypass_lock=bypass_lock)
+    try:
+        codes = _race(file_app, slug, 16)
+        assert Tally(codes) == {302: 16}, codes
+        return _outcome(file_app, event_id)
+    finally:
+        with file_app.app_context():
+            db.engine.dispose()
+
+
+def test_sixteen_people_racing_for_five_seats_on_sqlite_never_overbook(sqlite_file_config, monkeypatch):
+    confirmed, positions = _run_on_file(sqlite_file_config, monkeypatch, bypass_lock=False)
+    assert confirmed == 6
+    assert positions == list(range(1, 12))
+
+
+def test_the_sqlite_race_overbooks_when_the_lock_is_bypassed(sqlite_file_config, monkeypatch):
+    confirmed, _ = _run_on_file(sqlite_file_config, monkeypatch, bypass_lock=True)
+    assert confirmed > 6, "without the lock the race should overbook"
