@@ -38,6 +38,11 @@ from wtforms.validators import (
     Regexp,
 )
 
+try:  # WTForms 3.3 names choices; older versions take (value, label) pairs
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover
+    SelectChoice = None
+
 from app.auth.models import Role
 from app.events.labels import (
     EVENT_FORMATS,
@@ -95,8 +100,12 @@ def to_local(instant: datetime | None, tz: str) -> datetime | None:
     return instant.astimezone(ZoneInfo(tz)).replace(tzinfo=None, second=0, microsecond=0)
 
 
-def _choices(mapping: dict) -> list[tuple[str, Any]]:
-    return [(key.value, label) for key, label in mapping.items()]
+def choice(value: Any, label: Any) -> Any:
+    return SelectChoice(value, label) if SelectChoice else (value, label)
+
+
+def _choices(mapping: dict) -> list[Any]:
+    return [choice(key.value, label) for key, label in mapping.items()]
 
 
 class HttpUrl:
@@ -160,8 +169,8 @@ class EventForm(BaseForm):
     kind = SelectField(_l("Kind"), choices=_choices(EVENT_KINDS), default=EventKind.CONFERENCE.value)
     format = SelectField(_l("Format"), choices=_choices(EVENT_FORMATS),
                          default=EventFormat.IN_PERSON.value)
-    language = SelectField(_l("Language of the event"), choices=LANGUAGES, default="it")
-    timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in COMMON_TIMEZONES],
+    language = SelectField(_l("Language of the event"), choices=[choice(*lang) for lang in LANGUAGES], default="it")
+    timezone = SelectField(_l("Time zone"), choices=[choice(z, z) for z in COMMON_TIMEZONES],
                            default=DEFAULT_TIMEZONE,
                            description=_l("Dates and times below are in this time zone."))
     starts_at = _datetime_field(_l("Starts"))
@@ -199,14 +208,16 @@ class EventForm(BaseForm):
 
     def __init__(self, *args, venues=(), projects=(), users=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.venue_id.choices = [(0, _l("— none —"))] + [(v.id, v.one_line) for v in venues]
-        self.project_id.choices = [(0, _l("— none —"))] + [
-            (p.id, p.acronym or p.name) for p in projects
+        self.venue_id.choices = [choice(0, _l("— none —"))] + [
+            choice(v.id, v.one_line) for v in venues
+        ]
+        self.project_id.choices = [choice(0, _l("— none —"))] + [
+            choice(p.id, p.acronym or p.name) for p in projects
         ]
         if users is None:
             del self.organisers
         else:
-            self.organisers.choices = [(u.id, f"{u.name} <{u.email}>") for u in users]
+            self.organisers.choices = [choice(u.id, f"{u.name} <{u.email}>") for u in users]
 
     @classmethod
     def for_event(cls, event, **kwargs) -> EventForm:
@@ -295,7 +306,8 @@ class SessionForm(BaseForm):
         super().__init__(*args, **kwargs)
         self.event = event
         self.speakers.choices = [
-            (s.id, f"{s.name} ({s.affiliation})" if s.affiliation else s.name) for s in speakers
+            choice(s.id, f"{s.name} ({s.affiliation})" if s.affiliation else s.name)
+            for s in speakers
         ]
 
     @classmethod
@@ -350,8 +362,8 @@ class MaterialForm(BaseForm):
 
     def __init__(self, *args, event, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.session_id.choices = [(0, _l("— the whole event —"))] + [
-            (s.id, s.title) for s in event.sessions
+        self.session_id.choices = [choice(0, _l("— the whole event —"))] + [
+            choice(s.id, s.title) for s in event.sessions
         ]
 
     def values(self) -> dict[str, Any]:
