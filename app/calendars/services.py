@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -56,50 +56,47 @@ def feed_filters(args) -> EventFilters:
     return EventFilters(when="all", kind=f.kind, project=f.project, q=f.q)
 
 
+def window_start(now: datetime) -> datetime:
+    """The feed starts a year back, counted in whole days so the set only moves at midnight."""
+    return datetime.combine(now.astimezone(UTC).date(), time(0), UTC) - FEED_HISTORY
+
+
 def _feed_query(filters: EventFilters, now: datetime) -> sa.Select:
     return (
         public_events_query(filters, now)
-        .where(Event.ends_at >= now - FEED_HISTORY)
+        .where(Event.ends_at >= window_start(now))
         .order_by(None)
     )
 
 
-def public_feed_fingerprint(filters: EventFilters, language: str, now: datetime | None = None) -> Fingerprint:
-    """One aggregate query over the matching events, their venues and projects.
+# One cheap aggregate over the whole catalogue: any edit bumps an event's version and
+# updated_at; an event created or deleted changes the count and the id sum. Built once.
+_CATALOGUE_STATE = sa.select(
+    sa.func.count(Event.id),
+    sa.func.coalesce(sa.func.sum(Event.id), 0),
+    sa.func.coalesce(sa.func.sum(Event.version), 0),
+    sa.func.max(Event.updated_at),
+    sa.select(sa.func.max(Venue.updated_at)).scalar_subquery(),
+    sa.select(sa.func.max(Project.updated_at)).scalar_subquery(),
+)
 
-    Any edit bumps an event's version and updated_at; an event entering or leaving
-    the feed changes the count and the id sum. Last-Modified is the latest change
-    anywhere in the catalogue, so it never goes backwards when an event leaves.
+
+def public_feed_fingerprint(filters: EventFilters, language: str, now: datetime | None = None) -> Fingerprint:
+    """The public feeds' validator: a site-wide catalogue version, the filters and the day.
+
+    Site-wide rather than per filter: one fixed query of a few hundred microseconds
+    instead of the filtered one; an edit anywhere refreshes every filtered feed, which
+    calendar clients then fetch once. The day is in the key because the one-year
+    window moves at midnight.
     """
     now = now or utcnow()
-    matched = (
-        _feed_query(filters, now)
-        .with_only_columns(Event.id, Event.version, Event.updated_at, Event.venue_id, Event.project_id)
-        .subquery()
-    )
-    stmt = (
-        sa.select(
-            sa.func.count(matched.c.id),
-            sa.func.coalesce(sa.func.sum(matched.c.id), 0),
-            sa.func.coalesce(sa.func.sum(matched.c.version), 0),
-            sa.func.max(matched.c.updated_at),
-            sa.func.max(Venue.updated_at),
-            sa.func.max(Project.updated_at),
-            sa.select(sa.func.max(Event.updated_at)).scalar_subquery(),
-        )
-        .select_from(matched)
-        .outerjoin(Venue, Venue.id == matched.c.venue_id)
-        .outerjoin(Project, Project.id == matched.c.project_id)
-    )
-    count, ids, versions, latest, venues, projects, catalogue = db.session.execute(stmt).one()
-    # The one-year window slides daily; events leaving it change the count anyway.
+    count, ids, versions, latest, venues, projects = db.session.execute(_CATALOGUE_STATE).one()
     key = "|".join(str(v) for v in (
         "feed", _config_key(), language, filters.kind, filters.project, filters.q,
-        count, ids, versions, _aware(latest).isoformat(), _aware(venues).isoformat(),
-        _aware(projects).isoformat(),
+        window_start(now).date().isoformat(), count, ids, versions, _aware(latest).isoformat(),
+        _aware(venues).isoformat(), _aware(projects).isoformat(),
     ))
-    last = max(_aware(catalogue), _aware(venues), _aware(projects))
-    return Fingerprint(key, last)
+    return Fingerprint(key, max(_aware(latest), _aware(venues), _aware(projects)))
 
 
 def public_feed_events(filters: EventFilters, now: datetime | None = None) -> tuple[list[Event], dict[int, list[Session]]]:
