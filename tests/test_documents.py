@@ -489,6 +489,8 @@ def test_no_certificates_zip_when_nobody_has_checked_in(registered_event, client
 
 def test_admin_event_panel_links_every_document(registered_event, app):
     event = registered_event["event"]
+    registered_event["people"]["zanon"].checked_in_at = MONDAY
+    db.session.commit()
     with app.test_request_context("/"):
         html = render_template("documents/admin/_event_panel.html", event=event)
     day1, day2 = registered_event["parts"]
@@ -499,3 +501,28 @@ def test_admin_event_panel_links_every_document(registered_event, app):
                 f"/admin/events/{event.id}/certificates.zip"):
         assert url in html
     assert "Foglio firme" in html
+
+
+def test_a_large_event_downloads_its_certificates_in_batches(registered_event, client, auth,
+                                                             app, monkeypatch):
+    monkeypatch.setattr(pdf, "CERTIFICATES_PER_ZIP", 2)
+    people = registered_event["people"]
+    for key in ("zanon", "dangelo", "bianchi"):
+        people[key].checked_in_at = MONDAY
+    db.session.commit()
+    event = registered_event["event"]
+    with app.test_request_context("/"):
+        panel = render_template("documents/admin/_event_panel.html", event=event)
+    assert "Attestati di partecipazione 1–2 di 3 (ZIP)" in panel
+    assert f"/admin/events/{event.id}/certificates.zip?batch=2" in panel
+
+    auth.login(registered_event["organiser"])
+    first = client.get(f"/admin/events/{event.id}/certificates.zip?batch=1")
+    assert first.headers["Content-Disposition"] == (
+        'attachment; filename="certificates-mestre-hybrid-1-of-2.zip"')
+    assert zipfile.ZipFile(io.BytesIO(first.data)).namelist() == [
+        "certificate-mestre-hybrid-marco-bianchi.pdf", "certificate-mestre-hybrid-anna-d-angelo.pdf"]
+    second = client.get(f"/admin/events/{event.id}/certificates.zip?batch=2")
+    assert zipfile.ZipFile(io.BytesIO(second.data)).namelist() == [
+        "certificate-mestre-hybrid-luca-zanon.pdf"]
+    assert client.get(f"/admin/events/{event.id}/certificates.zip?batch=3").status_code == 404

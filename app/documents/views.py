@@ -130,21 +130,25 @@ def badges(event_id: int):
 @admin_bp.get("/events/<int:event_id>/certificates.zip")
 @login_required
 def certificates(event_id: int):
-    """Every checked-in attendee's certificate, one PDF each, streamed as a ZIP."""
+    """The checked-in attendees' certificates, one PDF each, streamed as a ZIP; large
+    events come in batches (`?batch=2`) so no download outlives a worker's timeout."""
     event = _managed_event(event_id)
-    count = pdf.count_checked_in(event)
-    if not count:
+    batches = pdf.certificate_batches(event)
+    batch = request.args.get("batch", default=1, type=int)
+    if not batches or not 1 <= batch <= len(batches):
         abort(404)
     record("documents.certificates", event, user=current_user,
-           summary=f"Certificates of attendance of {event.title}"[:500], count=count)
+           summary=f"Certificates of attendance of {event.title}"[:500],
+           batch=batch, first=batches[batch - 1][1], last=batches[batch - 1][2])
     db.session.commit()
     # Loaded after the commit, so streaming reads no row again.
-    registrations = pdf.checked_in_registrants(event)
+    registrations = pdf.checked_in_registrants(event, batch)
+    suffix = f"-{batch}-of-{len(batches)}" if len(batches) > 1 else ""
     response = Response(
         stream_with_context(pdf.iter_certificates_zip(registrations)),
         mimetype="application/zip",
     )
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="certificates-{event.slug}.zip"'
+        f'attachment; filename="certificates-{event.slug}{suffix}.zip"'
     )
     return private(response)
