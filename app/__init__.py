@@ -23,6 +23,7 @@ BLUEPRINT_PACKAGES = (
     "app.documents",
     "app.newsletter",
     "app.mail",
+    "app.reminders",
 )
 
 
