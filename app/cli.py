@@ -1,14 +1,11 @@
 """Command-line tools: `flask users create`, `flask demo load`, `flask scheduler ...`."""
 from __future__ import annotations
 
-import secrets
 import sys
 
 import click
-import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
-from email_validator import EmailNotValidError, validate_email
 
 from app.extensions import db
 
@@ -23,25 +20,18 @@ demo_cli = AppGroup("demo", help="Demo data.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an account; without --password-stdin a password is generated and printed once."""
-    from app.auth.models import Role, User
+    from app.auth.models import Role
+    from app.auth.services import create_user as create_account
+    from app.events.operations import OperationError
 
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
-        email = validate_email(email, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise click.BadParameter(str(exc), param_hint="EMAIL") from exc
-    if db.session.scalar(sa.select(User).where(User.email == email)):
-        raise click.ClickException(f"an account for {email} already exists")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-        if len(password) < 10:
-            raise click.ClickException("the password must be at least 10 characters long")
-    else:
-        password = secrets.token_urlsafe(12)
-    user = User(email=email, name=name or email.split("@")[0], role=Role(role))
-    user.set_password(password)
-    db.session.add(user)
+        user, password = create_account(email, role=Role(role), name=name, password=password)
+    except OperationError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(f"created {role} {email}")
+    click.echo(f"created {role} {user.email}")
     if not password_stdin:
         click.echo(f"password (shown once): {password}")
 

@@ -300,3 +300,11 @@ def test_events_list_filters_by_status_in_a_fixed_number_of_queries(client, auth
     with count_queries() as many:
         client.get("/admin/events/")
     assert many() == few()
+
+
+def test_an_event_in_the_past_is_saved_for_the_archive_with_a_warning(client, organiser):
+    data = dict(EVENT_FORM, title="Webinar 22 marzo 2021", starts_at="2021-03-22T10:00",
+                ends_at="2021-03-22T12:00")
+    page = client.post("/admin/events/new", data=data, follow_redirects=True).get_data(as_text=True)
+    assert "già concluso" in page
+    assert db.session.scalar(sa.select(Event)).is_past()

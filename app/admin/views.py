@@ -132,6 +132,13 @@ def _event_form(event: Event | None = None) -> EventForm:
     return EventForm.for_event(event, **kwargs) if event else EventForm(**kwargs)
 
 
+def _warn_if_past(event: Event) -> None:
+    # Past events are allowed (the archive of recordings), but a typo in the year is likely.
+    if event.is_past():
+        flash(_("This event has already ended: it will be listed among past events. "
+                "Check the dates if that is not intended."), "warning")
+
+
 def _chosen_organisers(form: EventForm) -> list[User] | None:
     if "organisers" not in form:
         return None
@@ -152,6 +159,7 @@ def event_create():
         else:
             db.session.commit()
             flash(_("Event created as a draft: add the programme, then publish it."), "success")
+            _warn_if_past(event)
             return redirect(url_for("admin.event_detail", event_id=event.id))
     return render_template("admin/event_form.html", form=form, event=None)
 
@@ -183,6 +191,7 @@ def event_edit(event_id: int):
         else:
             db.session.commit()
             flash(_("Changes saved.") if changes else _("Nothing to change."), "success")
+            _warn_if_past(event)
             return redirect(url_for("admin.event_detail", event_id=event.id))
     return render_template("admin/event_form.html", form=form, event=event)
 

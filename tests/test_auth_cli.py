@@ -1,0 +1,47 @@
+"""`flask users create` and `flask demo load` from the command line."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.admin.models import AuditEntry
+from app.auth.models import Role, User
+from app.extensions import db
+
+
+def test_users_create_reads_the_password_from_stdin(runner):
+    result = runner.invoke(args=["users", "create", "Elena@Example.org", "--role", "admin",
+                                 "--password-stdin"], input="una password lunga\n")
+    assert result.exit_code == 0, result.output
+    assert "created admin elena@example.org" in result.output
+    assert "password" not in result.output.split("\n", 1)[1]
+    user = db.session.scalar(sa.select(User))
+    assert user.role == Role.ADMIN and user.check_password("una password lunga")
+    assert db.session.scalar(sa.select(AuditEntry.action)) == "user.create"
+
+
+def test_users_create_generates_and_prints_a_password_once(runner):
+    result = runner.invoke(args=["users", "create", "org@example.org"])
+    assert result.exit_code == 0, result.output
+    password = result.output.split("password (shown once): ")[1].strip()
+    user = db.session.scalar(sa.select(User))
+    assert user.role == Role.ORGANISER and user.check_password(password)
+
+
+def test_users_create_refuses_bad_input_without_writing(runner):
+    assert runner.invoke(args=["users", "create", "not-an-email"]).exit_code != 0
+    short = runner.invoke(args=["users", "create", "a@example.org", "--password-stdin"],
+                          input="corta\n")
+    assert short.exit_code != 0
+    assert runner.invoke(args=["users", "create", "a@example.org", "--role", "boss"]).exit_code != 0
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+    runner.invoke(args=["users", "create", "a@example.org"])
+    again = runner.invoke(args=["users", "create", "A@example.org"])
+    assert again.exit_code != 0
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+
+
+def test_demo_load_runs_twice_without_failing(runner):
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(args=["demo", "load"])
+    assert second.exit_code == 0, second.output
