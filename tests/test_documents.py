@@ -286,13 +286,18 @@ def test_cold_programme_render_costs_three_queries_whatever_its_length(app, coun
     assert queries() <= 4  # the event (with venue and project), sessions, speakers
 
 
-def test_event_page_links_to_the_programme_in_the_visitors_language(app):
-    event = EventFactory(slug="mestre-hybrid")
-    with app.test_request_context("/"):
-        html = render_template("documents/_event_links.html", event=event,
-                               current_language="it")
-    assert "Scarica il programma" in html
-    assert 'href="/events/mestre-hybrid/programme.pdf?lang=it"' in html
+def test_visitor_finds_the_programme_on_the_event_page_in_their_language(app, client):
+    EventFactory(slug="mestre-hybrid", title="Innovazione sociale a Mestre")
+    db.session.commit()
+    page = client.get("/events/mestre-hybrid/").get_data(as_text=True)
+    assert "Scarica il programma" in page
+    link = re.search(r'href="(/events/mestre-hybrid/programme\.pdf\?lang=it)"', page)
+    resp = client.get(link[1])
+    assert resp.status_code == 200 and resp.data.startswith(b"%PDF-")
+    client.post("/language", data={"lang": "en", "next": "/"})
+    page = client.get("/events/mestre-hybrid/").get_data(as_text=True)
+    assert 'href="/events/mestre-hybrid/programme.pdf?lang=en"' in page
+    assert "Download the programme" in page
 
 
 # --- the restricted fetcher ---------------------------------------------------------------
@@ -453,15 +458,15 @@ def test_no_certificate_before_check_in_or_for_a_wrong_token(registered_event, c
     assert client.get(f"/registrations/{people['bianchi'].token[:-1]}x/certificate.pdf").status_code == 404
 
 
-def test_attendee_page_offers_the_certificate_only_once_checked_in(registered_event, app):
+def test_attendee_page_offers_the_certificate_only_once_checked_in(registered_event, client):
     person = registered_event["people"]["zanon"]
-    with app.test_request_context("/"):
-        before = render_template("documents/_attendee_certificate.html", registration=person)
-        person.checked_in_at = MONDAY
-        after = render_template("documents/_attendee_certificate.html", registration=person)
-    assert "certificate.pdf" not in before
-    assert f"/registrations/{person.token}/certificate.pdf" in after
-    assert "Attestato di partecipazione" in after
+    page = client.get(f"/registrations/{person.token}/").get_data(as_text=True)
+    assert "certificate.pdf" not in page
+    person.checked_in_at = MONDAY
+    db.session.commit()
+    page = client.get(f"/registrations/{person.token}/").get_data(as_text=True)
+    assert f"/registrations/{person.token}/certificate.pdf" in page
+    assert "Attestato di partecipazione" in page
 
 
 def test_organiser_downloads_every_certificate_in_one_zip(registered_event, client, auth):
@@ -487,20 +492,22 @@ def test_no_certificates_zip_when_nobody_has_checked_in(registered_event, client
     assert resp.status_code == 404
 
 
-def test_admin_event_panel_links_every_document(registered_event, app):
+def test_organiser_finds_every_document_on_the_event_back_office_page(registered_event,
+                                                                     client, auth):
     event = registered_event["event"]
     registered_event["people"]["zanon"].checked_in_at = MONDAY
     db.session.commit()
-    with app.test_request_context("/"):
-        html = render_template("documents/admin/_event_panel.html", event=event)
+    auth.login(registered_event["organiser"])
+    html = client.get(f"/admin/events/{event.id}/").get_data(as_text=True)
     day1, day2 = registered_event["parts"]
-    for url in (f"/admin/events/{event.id}/attendance.pdf",
+    for url in (f"/admin/events/{event.id}/programme.pdf",
+                f"/admin/events/{event.id}/attendance.pdf",
                 f"/admin/events/{event.id}/parts/{day1.id}/attendance.pdf",
                 f"/admin/events/{event.id}/parts/{day2.id}/attendance.pdf",
                 f"/admin/events/{event.id}/badges.pdf",
                 f"/admin/events/{event.id}/certificates.zip"):
         assert url in html
-    assert "Foglio firme" in html
+    assert "Foglio firme" in html and "Badge nominativi" in html
 
 
 def test_a_large_event_downloads_its_certificates_in_batches(registered_event, client, auth,
@@ -526,3 +533,17 @@ def test_a_large_event_downloads_its_certificates_in_batches(registered_event, c
     assert zipfile.ZipFile(io.BytesIO(second.data)).namelist() == [
         "certificate-mestre-hybrid-luca-zanon.pdf"]
     assert client.get(f"/admin/events/{event.id}/certificates.zip?batch=3").status_code == 404
+
+
+def test_organiser_previews_the_programme_of_a_draft(client, auth, tmp_path):
+    organiser = UserFactory()
+    draft = EventFactory(slug="bozza", title="Bozza del programma", status=EventStatus.DRAFT,
+                         language="en")
+    draft.organisers.append(organiser)
+    db.session.commit()
+    assert client.get("/events/bozza/programme.pdf").status_code == 404
+    auth.login(organiser)
+    resp = client.get(f"/admin/events/{draft.id}/programme.pdf")
+    assert resp.status_code == 200 and resp.headers["Cache-Control"] == "private, no-store"
+    text = pdf_text(write(tmp_path, "draft.pdf", resp.data))
+    assert "Bozza del programma" in text and "Page 1 of 1" in text  # the event's language
