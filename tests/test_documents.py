@@ -374,6 +374,7 @@ def test_attendance_sheet_lists_confirmed_registrants_alphabetically(registered_
     order = [first_day.index(name) for name in ("Ávila", "bianchi", "D'Angelo", "Zanon")]
     assert order == sorted(order)
     assert "Universidad de Sevilla" in first_day and "Firma" in first_day
+    assert "partecipa online" in first_day  # Sofía attends the hybrid event online
     assert "Attesa" not in text and "Annullato" not in text
     assert qpdf_check(path).returncode == 0
 

@@ -41,7 +41,7 @@ BADGES_PER_SHEET = 10
 CERTIFICATES_PER_ZIP = 100
 # Programme PDFs above this size are rendered on each request rather than kept in the
 # shared cache (a very long programme must not push everything else out).
-MAX_CACHED_BYTES = 2 * 1024 * 1024
+MAX_CACHED_BYTES = 512 * 1024
 
 
 class DocumentFetchRefused(ValueError):
@@ -224,13 +224,22 @@ def _programme_sessions(event: Event) -> list[Session]:
     return list(db.session.scalars(stmt))
 
 
-def programme_etag(event: Event, lang: str) -> str:
-    raw = f"programme:{event.id}:{event.version}:{_language(lang)}:{LAYOUT_REVISION}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+def _settings_stamp() -> str:
+    """Site settings printed on the programme: a change of them is a new document too."""
+    cfg = current_app.config
+    raw = "\x1f".join(str(cfg.get(k, "")) for k in ("ORGANISATION_NAME", "SITE_NAME", "BASE_URL"))
+    return hashlib.sha256(raw.encode()).hexdigest()[:8]
 
 
 def programme_cache_key(event: Event, lang: str) -> str:
-    return f"documents:programme:{event.id}:{event.version}:{_language(lang)}:{LAYOUT_REVISION}"
+    """(event, stored data version, language, layout, settings): any worker on any host
+    computes the same key, and an edit of the event changes it."""
+    return (f"documents:programme:{event.id}:{event.version}:{_language(lang)}:"
+            f"{LAYOUT_REVISION}:{_settings_stamp()}")
+
+
+def programme_etag(event: Event, lang: str) -> str:
+    return hashlib.sha256(programme_cache_key(event, lang).encode()).hexdigest()[:32]
 
 
 def render_programme_pdf(event: Event, lang: str | None = None) -> bytes:
