@@ -368,3 +368,37 @@ def test_one_token_per_address_whatever_the_case(app):
     first = get_or_create_feed_token("Maria@Example.org ")
     assert get_or_create_feed_token("maria@example.org").id == first.id
     assert len(first.token) >= 32
+
+
+def test_every_zone_used_gets_its_own_vtimezone(app, client):
+    EventFactory(title="Marseille", starts_at=rome(2026, 12, 5, 9), ends_at=rome(2026, 12, 5, 18))
+    EventFactory(title="London", timezone="Europe/London",
+                 starts_at=datetime(2027, 3, 28, 10, tzinfo=ZoneInfo("Europe/London")),
+                 ends_at=datetime(2027, 3, 28, 12, tzinfo=ZoneInfo("Europe/London")))
+    EventFactory(title="Tokyo", timezone="Asia/Tokyo",
+                 starts_at=datetime(2027, 6, 1, 10, tzinfo=ZoneInfo("Asia/Tokyo")),
+                 ends_at=datetime(2027, 6, 1, 12, tzinfo=ZoneInfo("Asia/Tokyo")))
+    EventFactory(title="Draft", status=EventStatus.DRAFT, slug="draft-zone")
+    db.session.commit()
+    cal, vcal = parse(get_ics(client, "/calendar.ics").data)
+    assert sorted(str(tz["TZID"]) for tz in cal.timezones) == ["Asia/Tokyo", "Europe/London", "Europe/Rome"]
+    local = {ve.summary.value: (ve.dtstart.value.hour, ve.dtstart.value.utcoffset()) for ve in vcal.vevent_list}
+    assert local == {"Marseille": (9, timedelta(hours=1)), "London": (10, timedelta(hours=1)),
+                     "Tokyo": (10, timedelta(hours=9))}
+    assert client.get("/events/draft-zone/calendar.ics").status_code == 404
+
+
+def test_a_feed_address_shown_on_a_page_view_keeps_working(app, client):
+    """A GET commits nothing, yet the feed address it shows must exist afterwards."""
+    from flask import render_template_string
+
+    registration = RegistrationFactory(email="nuova@example.org")
+    db.session.commit()
+    app.add_url_rule("/_attendee/<int:rid>", "show_attendee", lambda rid: render_template_string(
+        '{% include "calendars/_attendee_calendar.html" %}',
+        registration=db.session.get(type(registration), rid)))
+    html = client.get(f"/_attendee/{registration.id}").get_data(as_text=True)
+    db.session.rollback()
+    token = db.session.query(CalendarFeedToken).filter_by(email="nuova@example.org").one().token
+    assert f"webcal://localhost/calendar/{token}.ics" in html
+    assert get_ics(client, f"/calendar/{token}.ics")

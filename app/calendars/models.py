@@ -82,8 +82,9 @@ def ensure_feed_token(email: str) -> tuple[CalendarFeedToken, bool]:
         insert(CalendarFeedToken)
         .values(email=email, token=new_token(), created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["email"])
+        .returning(CalendarFeedToken.id)
     )
-    created = db.session.execute(stmt).rowcount == 1
+    created = db.session.execute(stmt).first() is not None
     row = db.session.scalars(
         sa.select(CalendarFeedToken).where(CalendarFeedToken.email == email)
     ).one()
