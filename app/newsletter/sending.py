@@ -99,6 +99,16 @@ def _crlf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
+def _qp_segments(text: str) -> tuple[bytes, ...]:
+    """Quoted-printable encoding of the text around each token placeholder, done once.
+
+    At render time the token goes between the segments on a line of its own, framed by
+    QP soft line breaks ("=" CRLF), which decoders remove: the decoded text is exactly
+    the text with the token in place, and no encoded line grows past 76 characters.
+    """
+    return tuple(_qp(segment) for segment in text.split(TOKEN_PLACEHOLDER))
+
+
 @dataclass
 class PreparedMessage:
     """A campaign in one language: everything but the recipient's address, token and date."""
@@ -106,8 +116,8 @@ class PreparedMessage:
     campaign_id: int
     sender: str
     head: bytes           # From, Subject, List-* ... already encoded and folded
-    text: str             # CRLF line ends, TOKEN_PLACEHOLDER where the token goes
-    html: str
+    text: tuple[bytes, ...]  # QP-encoded segments around the token (see _qp_segments)
+    html: tuple[bytes, ...]
     unsubscribe_url: str  # with TOKEN_PLACEHOLDER
     boundary: str
     domain: str
@@ -133,11 +143,12 @@ class PreparedMessage:
             "MIME-Version: 1.0\r\n"
             f'Content-Type: multipart/alternative; boundary="{b}"\r\n\r\n'
         ).encode("ascii")
+        glue = b"=\r\n" + token.encode("ascii") + b"=\r\n"
         part = b"Content-Type: text/%s; charset=\"utf-8\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
         return b"".join((
             self.head, head,
-            f"--{b}\r\n".encode(), part % b"plain", _qp(self.text.replace(TOKEN_PLACEHOLDER, token)),
-            f"\r\n--{b}\r\n".encode(), part % b"html", _qp(self.html.replace(TOKEN_PLACEHOLDER, token)),
+            f"--{b}\r\n".encode(), part % b"plain", glue.join(self.text),
+            f"\r\n--{b}\r\n".encode(), part % b"html", glue.join(self.html),
             f"\r\n--{b}--\r\n".encode(),
         ))
 
@@ -202,8 +213,8 @@ def prepare_message(campaign: Campaign, language: str, events=None) -> PreparedM
         campaign_id=campaign.id,
         sender=_bare(sender),
         head=head,
-        text=_crlf(content["text"]),
-        html=_crlf(content["html"]),
+        text=_qp_segments(_crlf(content["text"])),
+        html=_qp_segments(_crlf(content["html"])),
         unsubscribe_url=content["unsubscribe_url"],
         boundary="=_nl_" + secrets.token_hex(12),
         domain=domain,
@@ -347,6 +358,18 @@ def _finish_row(delivery_id: int, token: str, **values: Any) -> None:
     )
 
 
+# The statement run once per message, built once: SQLAlchemy reuses its compiled form.
+_deliveries = Delivery.__table__
+_MARK_SENT = (
+    sa.update(_deliveries)
+    .where(_deliveries.c.id == sa.bindparam("delivery_id"),
+           _deliveries.c.claim_token == sa.bindparam("token"))
+    .values(status=DeliveryStatus.SENT.value, attempts=sa.bindparam("attempts"),
+            sent_at=sa.bindparam("sent_at"), message_id=sa.bindparam("message_id"),
+            last_error="", claim_token=None, claimed_until=None)
+)
+
+
 def _release(token: str, ids: list[int]) -> None:
     if ids:
         db.session.execute(
@@ -425,6 +448,10 @@ def send_campaign(
     max_attempts = int(config["NEWSLETTER_MAX_ATTEMPTS"])
     bounce_threshold = int(config["NEWSLETTER_BOUNCE_THRESHOLD"])
     pacer = _Pacer(float(config["NEWSLETTER_RATE_PER_SECOND"]), clock, sleep)
+    # PostgreSQL only: the "sent" mark survives a crash of this process as soon as the
+    # commit returns, but not a crash of the database server itself (docs/newsletter.md).
+    async_commit = bool(config.get("NEWSLETTER_ASYNC_COMMIT")) and (
+        db.session.get_bind().dialect.name == "postgresql")
     prepared = {} if prepared is None else prepared
     campaign = db.session.get(Campaign, campaign_id)
     events = featured_events(campaign) if campaign is not None else []
@@ -506,9 +533,13 @@ def send_campaign(
                     log.warning("campaign %s: SMTP unavailable: %s", campaign_id, exc)
                     break
             else:
-                _finish_row(row.delivery_id, token, status=DeliveryStatus.SENT,
-                            attempts=row.attempts + 1, sent_at=utcnow(), last_error="",
-                            message_id=message.message_id(row.delivery_id))
+                if async_commit:
+                    db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+                db.session.connection().execute(_MARK_SENT, {
+                    "delivery_id": row.delivery_id, "token": token,
+                    "attempts": row.attempts + 1, "sent_at": utcnow(),
+                    "message_id": message.message_id(row.delivery_id),
+                })
                 if row.permanent_failures:
                     db.session.execute(
                         sa.update(Subscriber).where(Subscriber.id == row.subscriber_id)
