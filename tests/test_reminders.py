@@ -257,19 +257,23 @@ def test_slides_and_future_events_send_no_recording_notice(app):
     assert [m for m in outbox() if m.category == "reminder.recording"] == []
 
 
-def test_the_organiser_sees_scheduled_and_sent_reminders_on_the_event(app):
-    from flask import render_template
-
-    event = EventFactory(starts_at=in_days(2, 8))
+def test_the_organiser_sees_scheduled_and_sent_reminders_on_the_event(app, client, auth):
+    organiser = UserFactory()
+    event = EventFactory(starts_at=in_days(2, 8), organisers=[organiser])
     for _ in range(3):
         register(event)
     run_job_at(event.starts_at - timedelta(hours=1))
-    register(event)  # too late now? no: its due time is still ahead of `now`
+    later = EventFactory(starts_at=in_days(9, 8), organisers=[organiser])
+    for _ in range(2):
+        register(later)
+    auth.login(organiser)
 
-    with app.test_request_context("/admin/"):
-        html = render_template("reminders/admin/_event_panel.html", event=event)
-    assert "Promemoria" in html
-    assert ">3<" in html  # three sent
+    page = client.get(f"/admin/events/{event.id}/").get_data(as_text=True)
+
+    assert "Promemoria" in page
+    row = page[page.index("Promemoria prima dell'evento"):][:300]
+    assert '<td class="text-end">0</td>\n        <td class="text-end">3</td>' in row
+    assert f"/admin/outbox?event_id={event.id}" in page
 
 
 def test_many_registrations_are_rescheduled_in_a_fixed_number_of_queries(app, count_queries):
@@ -292,3 +296,19 @@ def test_many_registrations_are_rescheduled_in_a_fixed_number_of_queries(app, co
     # Moving reminders costs one UPDATE each (batched by SQLAlchemy where it can),
     # never a SELECT per registration.
     assert more() <= few() + 20 and more() < 30
+
+
+def test_a_reminder_reaches_the_attendee_through_the_smtp_server(app, smtp_server):
+    from app.mail.jobs import deliver_outbox
+
+    event = webinar(starts_at=utcnow() + timedelta(hours=3))
+    register(event, email="maria@example.org", attendance_mode=AttendanceMode.ONLINE)
+
+    run_job_at(event.starts_at - timedelta(minutes=50))
+    deliver_outbox()
+
+    [received] = smtp_server.to("maria@example.org")
+    assert received["Subject"] == "Tra un'ora: Webinar +RESILIENT"
+    assert received["Message-ID"] and received["Date"]
+    assert JOIN in received.get_body(("plain",)).get_content()
+    assert JOIN in received.get_body(("html",)).get_content()
