@@ -1,6 +1,7 @@
 """Registration forms, built per event (its parts, modes and own questions)."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale
@@ -8,6 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -25,7 +27,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
 from app.events.models import Event
 from app.i18n import current_language, format_short_day, format_time_range
@@ -66,9 +68,36 @@ def category_choices() -> list[tuple[str, Any]]:
 
 
 def country_choices() -> list[tuple[str, str]]:
-    names = Locale.parse(current_language()).territories
+    return list(_countries(current_language()))
+
+
+@lru_cache(maxsize=8)
+def _countries(language: str) -> tuple[tuple[str, str], ...]:
+    names = Locale.parse(language).territories
     codes = [c for c in names if len(c) == 2 and c.isalpha() and c not in ("ZZ", "EU", "EZ", "UN", "QO", "XA", "XB")]
-    return sorted(((c, names[c]) for c in codes), key=lambda item: item[1])
+    return tuple(sorted(((c, names[c]) for c in codes), key=lambda item: item[1]))
+
+
+@lru_cache(maxsize=8)
+def _country_options(language: str, placeholder: str) -> str:
+    options = [f'<option value="">{escape(placeholder)}</option>']
+    options += [f'<option value="{code}">{escape(name)}</option>' for code, name in _countries(language)]
+    return "".join(options)
+
+
+class CountrySelect:
+    """A <select> of ~250 countries, its options rendered once per language (a page
+    rendering them through WTForms widgets spent half its time on this list)."""
+
+    def __call__(self, field, **kwargs) -> Markup:
+        kwargs.setdefault("id", field.id)
+        options = _country_options(current_language(), str(_l("Choose…")))
+        if field.data and field.data.isalpha() and len(field.data) == 2:
+            options = options.replace(f'<option value="{field.data}">',
+                                      f'<option selected value="{field.data}">', 1)
+        if field.flags.required:
+            kwargs.setdefault("required", True)
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
 def plain_name(form, field) -> None:
@@ -105,7 +134,7 @@ class RegistrationForm(FlaskForm):
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)],
                                render_kw={"autocomplete": "organization"})
     category = SelectField(_l("Category"), validators=[DataRequired()])
-    country = SelectField(_l("Country"), validators=[DataRequired()], default="IT")
+    country = SelectField(_l("Country"), validators=[DataRequired()], default="IT", widget=CountrySelect())
     attendance_mode = RadioField(_l("How will you attend?"), validators=[InputRequired()])
     parts = MultiCheckboxField(_l("Which days or parts will you attend?"), coerce=int)
     needs = TextAreaField(_l("Accessibility or dietary needs"), validators=[Optional(), Length(max=2000)],
