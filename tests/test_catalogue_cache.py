@@ -126,3 +126,16 @@ def test_the_stamp_turns_when_registration_closes_and_when_the_event_ends(app):
     after_end = services.event_page_stamp("cached", now=event.ends_at + timedelta(minutes=1))
     assert len({before, after_close, after_end}) == 3
     assert services.event_page_stamp("no-such-event") is None
+
+
+def test_a_remember_me_cookie_bypasses_the_shared_copy(client):
+    event = EventFactory(slug="cached", title="Prima")
+    db.session.commit()
+    page(client)
+    event.title = "Dopo"
+    db.session.commit()
+    client.set_cookie("remember_token", "whatever")
+    assert "Dopo" in page(client)
+    client.delete_cookie("remember_token")
+    client.set_cookie("_ga", "analytics")  # unrelated cookies do not matter
+    assert "Prima" in page(client)

@@ -129,6 +129,29 @@ def get_public_event(slug: str) -> Event | None:
     return db.session.scalars(stmt).unique().one_or_none()
 
 
+_STAMP_QUERY: sa.Select | None = None
+
+
+def _stamp_query() -> sa.Select:
+    # Built once: this runs on every anonymous event page view, and building a select
+    # costs more than running it.
+    global _STAMP_QUERY
+    if _STAMP_QUERY is None:
+        e, v, p = Event.__table__.c, Venue.__table__.c, Project.__table__.c
+        _STAMP_QUERY = (
+            sa.select(
+                e.version, e.status, e.registration_opens_at, e.registration_closes_at,
+                e.starts_at, e.ends_at, v.updated_at, p.updated_at,
+            )
+            .select_from(
+                Event.__table__.outerjoin(Venue.__table__, v.id == e.venue_id)
+                .outerjoin(Project.__table__, p.id == e.project_id)
+            )
+            .where(e.slug == sa.bindparam("slug"), e.status.in_([s.value for s in PUBLIC_STATUSES]))
+        )
+    return _STAMP_QUERY
+
+
 def event_page_stamp(slug: str, now: datetime | None = None) -> str | None:
     """A short string that changes whenever the public page of the event may change.
 
@@ -138,23 +161,13 @@ def event_page_stamp(slug: str, now: datetime | None = None) -> str | None:
     "register" to "closed" to "past" at the right instant without anyone editing it.
     None when there is no public event with that slug.
     """
+    return event_page_stamp_on(db.session.connection(), slug, now)
+
+
+def event_page_stamp_on(conn: sa.Connection, slug: str, now: datetime | None = None) -> str | None:
+    """event_page_stamp on a given connection (the fast path runs outside Flask)."""
     now = now or utcnow()
-    row = db.session.execute(
-        sa.select(
-            Event.version,
-            Event.status,
-            Event.registration_opens_at,
-            Event.registration_closes_at,
-            Event.starts_at,
-            Event.ends_at,
-            Venue.updated_at,
-            Project.updated_at,
-        )
-        .select_from(Event)
-        .outerjoin(Venue, Venue.id == Event.venue_id)
-        .outerjoin(Project, Project.id == Event.project_id)
-        .where(Event.slug == slug, Event.status.in_(PUBLIC_STATUSES))
-    ).first()
+    row = conn.execute(_stamp_query(), {"slug": slug}).first()
     if row is None:
         return None
     version, status, opens, closes, starts, ends, venue_at, project_at = row

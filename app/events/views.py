@@ -1,8 +1,6 @@
 """Public event pages: the list with its filters, and the event page."""
 from __future__ import annotations
 
-import hashlib
-
 from flask import (
     Response,
     abort,
@@ -12,10 +10,10 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user
 
 from app.cache import get_cache
 from app.events import bp, services
+from app.events.fastpath import page_etag, page_headers, page_key
 from app.events.filter_form import EventFilterForm
 from app.extensions import db
 from app.i18n import current_language
@@ -26,10 +24,10 @@ def index():
     projects = services.all_projects()
     form = EventFilterForm(formdata=request.args)
     form.fill_choices(projects)
-    form.validate()
+    errors = form.errors if request.args and not form.validate() else {}
     # A field that fails validation is ignored rather than refusing the whole search.
     filters = services.EventFilters.from_args(
-        {name: value for name, value in request.args.items() if name not in form.errors}
+        {name: value for name, value in request.args.items() if name not in errors}
     )
     page = db.paginate(
         services.public_events_query(filters),
@@ -78,7 +76,8 @@ def _cacheable() -> bool:
         and not request.query_string
         and "_flashes" not in session
         and "_user_id" not in session
-        and not current_user.is_authenticated
+        # a remember-me cookie may log someone in: leave that to Flask-Login
+        and current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies
     )
 
 
@@ -93,8 +92,8 @@ def detail(slug: str):
     stamp = services.event_page_stamp(slug)
     if stamp is None:
         abort(404)
-    key = f"event-page:{slug}:{stamp}:{current_language()}"
-    etag = hashlib.sha1(key.encode()).hexdigest()[:20]
+    key = page_key(slug, stamp, current_language())
+    etag = page_etag(key)
     if request.if_none_match.contains(etag):
         resp = Response(status=304)
     else:
@@ -112,7 +111,6 @@ def detail(slug: str):
                 return resp
             cache.set(key, body)
         resp = Response(body, mimetype="text/html")
-    resp.set_etag(etag)
-    resp.headers["Cache-Control"] = "public, no-cache"
-    resp.vary.add("Cookie")
+    for name, value in page_headers(etag):
+        resp.headers[name] = value
     return resp
