@@ -459,8 +459,25 @@ def send_campaign(
     if campaign is None:
         return report
     recover_abandoned(campaign_id, utcnow())
-    done = 0
+    with db.engine.connect() as marks:
+        _send_batches(campaign_id, transport, report, marks, started=started, budget=budget,
+                      lease=lease, lease_margin=lease_margin, batch_size=batch_size,
+                      max_messages=max_messages, max_attempts=max_attempts,
+                      bounce_threshold=bounce_threshold, pacer=pacer, prepared=prepared,
+                      events=events, default_language=campaign.language,
+                      async_commit=async_commit, clock=clock)
+    if finish_if_complete(campaign_id):
+        report.finished.append(campaign_id)
+    return report
 
+
+def _send_batches(campaign_id: int, transport: Transport, report: SendReport, marks, *,
+                  started: float, budget: float, lease: timedelta, lease_margin: float,
+                  batch_size: int, max_messages: int | None, max_attempts: int,
+                  bounce_threshold: int, pacer: _Pacer, prepared: dict[str, PreparedMessage],
+                  events, default_language: str, async_commit: bool,
+                  clock: Callable[[], float]) -> None:
+    done = 0
     while not report.stopped:
         if clock() - started > budget:
             report.stopped = "budget"
@@ -483,7 +500,7 @@ def send_campaign(
                 db.session.commit()
                 report.skipped += 1
                 continue
-            language = row.language if row.language in ("it", "en") else campaign.language
+            language = row.language if row.language in ("it", "en") else default_language
             message = prepared.get(language)
             if message is None:
                 campaign = db.session.get(Campaign, campaign_id)
@@ -533,25 +550,24 @@ def send_campaign(
                     log.warning("campaign %s: SMTP unavailable: %s", campaign_id, exc)
                     break
             else:
+                # The hot path runs on its own connection: no ORM bookkeeping and no pool
+                # checkout (with its pre-ping) per message.
                 if async_commit:
-                    db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-                db.session.connection().execute(_MARK_SENT, {
+                    marks.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+                marks.execute(_MARK_SENT, {
                     "delivery_id": row.delivery_id, "token": token,
                     "attempts": row.attempts + 1, "sent_at": utcnow(),
                     "message_id": message.message_id(row.delivery_id),
                 })
                 if row.permanent_failures:
-                    db.session.execute(
-                        sa.update(Subscriber).where(Subscriber.id == row.subscriber_id)
+                    marks.execute(
+                        sa.update(Subscriber.__table__)
+                        .where(Subscriber.__table__.c.id == row.subscriber_id)
                         .values(permanent_failures=0)
-                        .execution_options(synchronize_session=False)
                     )
-                db.session.commit()
+                marks.commit()
                 report.sent += 1
                 done += 1
-    if finish_if_complete(campaign_id):
-        report.finished.append(campaign_id)
-    return report
 
 
 def finish_if_complete(campaign_id: int, now: datetime | None = None) -> bool:
