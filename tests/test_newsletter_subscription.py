@@ -266,3 +266,18 @@ def test_tokens_are_long_and_random(client):
     assert subscriber.token != subscriber.confirm_token
     with pytest.raises(services.InvalidToken):
         services.subscriber_by_token(subscriber.token[:-1] + "x")
+
+
+def test_the_home_page_offers_the_free_signup(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "Registrati gratuitamente" in page
+    assert 'action="/newsletter/"' in page
+
+
+def test_the_back_office_menu_links_the_newsletter(client, auth):
+    from tests.factories import UserFactory
+
+    auth.login(UserFactory())
+    db.session.commit()
+    page = client.get("/admin/").get_data(as_text=True)
+    assert 'href="/admin/newsletter/"' in page
