@@ -107,6 +107,7 @@ def test_event_calendar_has_every_property_calendar_apps_use(app, client):
     assert ve.summary.value == "Policy event; Università, imprese e territori"
     assert ve.location.value.startswith("Bruxelles – Parlamento europeo, Rue Wiertz 60")
     assert ve.dtstart.value.utcoffset() == timedelta(hours=2)
+    assert "Risultati del progetto, a Bruxelles.\n\nAgenda\n\nInterventi" in ve.description.value
     # Escaped separators and folded lines of at most 75 octets in the raw text.
     raw = response.data.decode()
     assert "Policy event\\; Università\\, imprese e territori" in raw

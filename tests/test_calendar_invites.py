@@ -202,3 +202,27 @@ def test_pages_and_emails_offer_every_way_to_add_the_event(app):
     token = db.session.scalars(sa.select(CalendarFeedToken.token)).one()
     assert f"webcal://localhost/calendar/{token}.ics" in html
     assert f"http://localhost/calendar/{token}.ics" in feed
+
+
+def test_visitors_find_the_calendar_links_on_the_real_pages(app, client):
+    event = EventFactory(slug="webinar-talia", title="Webinar TALIA")
+    registration = RegistrationFactory(event=event, token="attendee-page-token-0000001")
+    db.session.commit()
+
+    page = client.get("/events/webinar-talia/").get_data(as_text=True)
+    assert "Aggiungi al tuo calendario" in page
+    assert "webcal://localhost/events/webinar-talia/calendar.ics" in page
+
+    listing = client.get("/events/?kind=webinar").get_data(as_text=True)
+    assert "webcal://localhost/calendar.ics?kind=webinar" in listing
+
+    attendee = client.get("/registrations/attendee-page-token-0000001/")
+    assert attendee.status_code == 200
+    html = attendee.get_data(as_text=True)
+    assert "Il tuo calendario personale" in html
+    from app.calendars.models import CalendarFeedToken
+
+    token = db.session.scalars(sa.select(CalendarFeedToken.token)).one()
+    assert f"webcal://localhost/calendar/{token}.ics" in html
+    assert client.get(f"/calendar/{token}.ics").status_code == 200
+    assert registration.email in html
