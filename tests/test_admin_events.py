@@ -308,3 +308,22 @@ def test_an_event_in_the_past_is_saved_for_the_archive_with_a_warning(client, or
     page = client.post("/admin/events/new", data=data, follow_redirects=True).get_data(as_text=True)
     assert "già concluso" in page
     assert db.session.scalar(sa.select(Event)).is_past()
+
+
+def test_a_refused_action_explains_why(client, organiser):
+    event = own_event(organiser)
+    session = SessionFactory(event=event, title="Unica")
+    db.session.commit()
+    resp = client.post(f"/admin/events/{event.id}/sessions/{session.id}/move",
+                       data={"direction": "up"}, follow_redirects=True)
+    assert "già all&#39;estremità del programma" in resp.get_data(as_text=True)
+    session.title = "<script>alert(1)</script>"
+    db.session.commit()
+    page = client.post(f"/admin/events/{event.id}/edit",
+                       data=dict(EVENT_FORM, slug=event.slug)).get_data(as_text=True)
+    assert "resterebbe fuori dall&#39;evento" in page
+    assert "<script>alert(1)" not in page
+    client.post(f"/admin/events/{event.id}/cancel")
+    resp = client.post(f"/admin/events/{event.id}/publish", follow_redirects=True)
+    assert "non può essere ripubblicato" in resp.get_data(as_text=True)
+    assert db.session.get(Event, event.id).status == EventStatus.CANCELLED

@@ -44,9 +44,11 @@ class OperationError(ValueError):
     """A change refused for a reason the person can fix; `field` names the form field."""
 
     def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
+        # A plain str: a lazy string counts as safe HTML in templates, and messages
+        # may quote what people typed.
+        self.message = str(message)
         self.field = field
+        super().__init__(self.message)
 
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
