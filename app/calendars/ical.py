@@ -258,8 +258,11 @@ def _vevent(entry: Entry, *, stamp: datetime | None, categories: dict[int, list[
     ve = icalendar.Event()
     ve.add("uid", entry.uid)
     ve.add("dtstamp", (stamp or event.updated_at).astimezone(UTC))
-    ve.add("dtstart", entry.start.astimezone(tz))
-    ve.add("dtend", entry.end.astimezone(tz))
+    # Wall-clock time plus TZID, written directly: the same text icalendar makes from
+    # an aware datetime, without it looking up the zone's aliases for every value.
+    tzid = {"TZID": event.timezone}
+    ve.add("dtstart", entry.start.astimezone(tz).replace(tzinfo=None), parameters=tzid)
+    ve.add("dtend", entry.end.astimezone(tz).replace(tzinfo=None), parameters=dict(tzid))
     ve.add("sequence", event.sequence or 0)
     ve.add("created", event.created_at.astimezone(UTC))
     ve.add("last-modified", event.updated_at.astimezone(UTC))
