@@ -24,7 +24,7 @@ install: $(VENV)/.installed assets translations system-packages
 install-dev: $(VENV)/.installed-dev assets translations system-packages browser-deps
 
 # Fonts for PDFs and tools the tests call (pdftotext, qpdf); installed only when missing.
-SYSTEM_PACKAGES := fonts-dejavu-core poppler-utils qpdf
+SYSTEM_PACKAGES := fonts-dejavu-core poppler-utils qpdf wrk
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
