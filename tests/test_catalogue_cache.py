@@ -139,3 +139,38 @@ def test_a_remember_me_cookie_bypasses_the_shared_copy(client):
     client.delete_cookie("remember_token")
     client.set_cookie("_ga", "analytics")  # unrelated cookies do not matter
     assert "Prima" in page(client)
+
+
+def results(client, url="/events/") -> str:
+    resp = client.get(url)
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    return html[html.index('id="results-title"'):]
+
+
+def test_the_cached_list_follows_every_change_to_the_catalogue(client):
+    event = EventFactory(title="Primo evento")
+    db.session.commit()
+    assert "Primo evento" in results(client)
+    EventFactory(title="Secondo evento")
+    db.session.commit()
+    assert "Secondo evento" in results(client)
+    event.title = "Primo evento, titolo nuovo"
+    db.session.commit()
+    assert "titolo nuovo" in results(client)
+    event.status = EventStatus.DRAFT
+    db.session.commit()
+    assert "Primo evento" not in results(client)
+
+
+def test_an_event_leaves_the_upcoming_list_when_it_ends_without_any_edit(client, monkeypatch):
+    from app.db import utcnow
+
+    EventFactory(title="Finisce tra poco", starts_at=in_days(0, 0), ends_at=utcnow() + timedelta(hours=2))
+    db.session.commit()
+    assert "Finisce tra poco" in results(client)
+    assert "Finisce tra poco" not in results(client, "/events/?when=past")
+    later = utcnow() + timedelta(hours=3)
+    monkeypatch.setattr(services, "utcnow", lambda: later)
+    assert "Finisce tra poco" not in results(client)
+    assert "Finisce tra poco" in results(client, "/events/?when=past")

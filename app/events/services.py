@@ -185,6 +185,36 @@ def event_page_stamp_on(conn: sa.Connection, slug: str, now: datetime | None = N
     return ":".join(stamps)
 
 
+_CATALOGUE_QUERY: sa.Select | None = None
+
+
+def catalogue_stamp(now: datetime | None = None) -> str:
+    """Changes whenever any list of events may change: one aggregate over the catalogue.
+
+    Any edit moves an event's version and updated_at; a created or deleted event moves
+    the count and the id sum; the number of events already over moves when one ends,
+    which is when it leaves the upcoming list. Venue, project and material edits are
+    covered by their own latest edit times and counts.
+    """
+    global _CATALOGUE_QUERY
+    if _CATALOGUE_QUERY is None:
+        e, v, p, m = (t.__table__.c for t in (Event, Venue, Project, Material))
+        _CATALOGUE_QUERY = sa.select(
+            sa.func.count(e.id),
+            sa.func.coalesce(sa.func.sum(e.id), 0),
+            sa.func.coalesce(sa.func.sum(e.version), 0),
+            sa.func.max(e.updated_at),
+            sa.func.coalesce(sa.func.sum(sa.case((e.ends_at < sa.bindparam("now"), 1), else_=0)), 0),
+            sa.select(sa.func.max(v.updated_at)).scalar_subquery(),
+            sa.select(sa.func.max(p.updated_at)).scalar_subquery(),
+            sa.select(sa.func.count(m.id)).scalar_subquery(),
+            sa.select(sa.func.max(m.updated_at)).scalar_subquery(),
+        )
+    now = now or utcnow()
+    row = db.session.connection().execute(_CATALOGUE_QUERY, {"now": now}).one()
+    return ":".join(str(value) for value in row)
+
+
 # --- the event page ---------------------------------------------------------------
 
 

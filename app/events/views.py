@@ -21,6 +21,21 @@ from app.i18n import current_language
 
 @bp.get("/events/")
 def index():
+    if _shared(max_query=300):
+        stamp = services.catalogue_stamp()
+        key = f"events-list:{current_language()}:{request.full_path}:{stamp}"
+        cache = get_cache()
+        body = cache.get(key)
+        if body is None:
+            body = _render_index().encode()
+            if session.modified:
+                return Response(body, mimetype="text/html")
+            cache.set(key, body, ttl=3600)
+        return Response(body, mimetype="text/html")
+    return _render_index()
+
+
+def _render_index() -> str:
     projects = services.all_projects()
     form = EventFilterForm(formdata=request.args)
     form.fill_choices(projects)
@@ -69,11 +84,11 @@ def _render_detail(slug: str) -> bytes | None:
     return html.encode()
 
 
-def _cacheable() -> bool:
+def _shared(max_query: int = 0) -> bool:
     """Only pages every anonymous visitor sees alike go to the shared cache."""
     return (
         current_app.config.get("EVENT_PAGE_CACHE", True)
-        and not request.query_string
+        and len(request.query_string) <= max_query
         and "_flashes" not in session
         and "_user_id" not in session
         # a remember-me cookie may log someone in: leave that to Flask-Login
@@ -83,7 +98,7 @@ def _cacheable() -> bool:
 
 @bp.get("/events/<slug>/")
 def detail(slug: str):
-    if not _cacheable():
+    if not _shared():
         body = _render_detail(slug)
         if body is None:
             abort(404)
