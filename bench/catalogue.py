@@ -5,10 +5,13 @@ serves the app as `make run` does (gunicorn, 2 sync workers) and bench/bare_app.
 the same settings, drives each with wrk on 127.0.0.1 for a fixed time, and prints
 requests/s, p95 latency and each page's ratio to the bare view, all measured in this run:
 
-- /events/                  the list (first page, 20 cards)
+- /events/                  the list (first page, 20 cards) as anonymous visitors get it
+                            (shared cache, checked against one catalogue aggregate)
+- /events/?r=<n>            the list with a new query string on every request: rendered
+                            each time, what a cache miss costs
 - /events/<slug>/           an event page as anonymous visitors get it (shared page cache)
-- /events/<slug>/?fresh=1   the same page rendered on every request (a query string
-                            bypasses the cache): what a cache miss costs
+- /events/<slug>/?fresh=1   the same page rendered on every request (any query string
+                            bypasses the event page cache)
 Target: the event page at 0.5 or more of the bare view.
 
 Run: .venv/bin/python bench/catalogue.py   [DURATION=8 seconds per URL]
@@ -44,6 +47,15 @@ done = function(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(95) / 1000,
     summary.errors.connect + summary.errors.read + summary.errors.write
       + summary.errors.status + summary.errors.timeout))
+end
+"""
+
+# Every request a new URL, so every request misses the cache.
+WRK_LUA_UNIQUE = WRK_LUA + """
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", wrk.path .. "?r=" .. counter)
 end
 """
 
@@ -184,6 +196,8 @@ def main() -> None:
         print(f"loaded {N_EVENTS} events x {SESSIONS_PER_EVENT} sessions in {time.perf_counter() - t:.1f} s")
         lua = tmp / "p95.lua"
         lua.write_text(WRK_LUA)
+        lua_unique = tmp / "p95-unique.lua"
+        lua_unique.write_text(WRK_LUA_UNIQUE)
 
         env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench", "CACHE_REDIS_URL": ""}
         app_port, bare_port = free_port(), free_port()
@@ -193,12 +207,13 @@ def main() -> None:
         wait_for(f"http://127.0.0.1:{bare_port}/")
 
         targets = [
-            ("bare view", f"http://127.0.0.1:{bare_port}/"),
-            ("/events/", f"http://127.0.0.1:{app_port}/events/"),
-            ("/events/<slug>/", f"http://127.0.0.1:{app_port}/events/{slug}/"),
-            ("/events/<slug>/ uncached", f"http://127.0.0.1:{app_port}/events/{slug}/?fresh=1"),
+            ("bare view", f"http://127.0.0.1:{bare_port}/", lua),
+            ("/events/", f"http://127.0.0.1:{app_port}/events/", lua),
+            ("/events/ uncached", f"http://127.0.0.1:{app_port}/events/", lua_unique),
+            ("/events/<slug>/", f"http://127.0.0.1:{app_port}/events/{slug}/", lua),
+            ("/events/<slug>/ uncached", f"http://127.0.0.1:{app_port}/events/{slug}/?fresh=1", lua),
         ]
-        results = {name: wrk(url, str(lua)) for name, url in targets}
+        results = {name: wrk(url, str(script)) for name, url, script in targets}
     finally:
         for proc in procs:
             stop(proc)
