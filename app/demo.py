@@ -60,13 +60,13 @@ RESILIENT_DESCRIPTION = """\
 
 **Priorità d’investimento 1b:** Sviluppare le attività transnazionali di cluster innovativi e settori chiave dell’area MED
 
-## Descrizione del progetto
+### Descrizione del progetto
 
 RESILIENT mette insieme una partnership di 8 paesi MED per affrontare la necessità di aumentare l'innovazione per incrementare la competitività socialmente reattiva delle PMI e stimolare la creazione di nuovi posti di lavoro, soprattutto per le imprese che operano nell'economia sociale. Il progetto mira a dare il via ad un processo di cambiamento delle politiche a livello regionale nelle aree coinvolte, con conseguente integrazione degli elementi di successo nella nuova politica di coesione (UE 2020 +).
 
 L'obiettivo generale è quello di influenzare positivamente, adeguare e modificare i diversi elementi strutturali della politica che governa i "cluster" ad alta vocazione e sensibilità sociale (SVRC) sfruttando le dinamiche di innovazione guidate dalla tecnologia, dagli Open Data e dai modelli di successo con rilevanza e impatto sociale, creando catene di valore socialmente sensibili a livello transnazionale.
 
-## Obiettivi e attività del progetto
+### Obiettivi e attività del progetto
 
 RESILIENT mira a integrare i miglioramenti già testati nei quadri istituzionali esistenti che definiscono l'innovazione sociale a livello locale, nazionale e dei fondi strutturali anche in vista del prossimo periodo di programmazione, offrendo un approccio inclusivo, basato sul concetto di Rendimento Sociale degli Investimenti (SRoI) ai settori strategici del programma MED (green & blue, CCI) attraverso una migliore connessione tra gli attori per affrontare bisogni sociali non soddisfatti.
 
