@@ -174,3 +174,18 @@ def test_an_event_leaves_the_upcoming_list_when_it_ends_without_any_edit(client,
     monkeypatch.setattr(services, "utcnow", lambda: later)
     assert "Finisce tra poco" not in results(client)
     assert "Finisce tra poco" in results(client, "/events/?when=past")
+
+
+def test_the_seats_left_on_a_cached_page_follow_each_registration(client):
+    from app.registrations.services import AttendeeDetails, register_attendee
+
+    event = EventFactory(slug="cached", capacity=10)
+    db.session.commit()
+    assert "10 posti liberi" in page(client)
+
+    for left, name in ((9, "anna"), (8, "bruno")):
+        register_attendee(event, AttendeeDetails(
+            first_name=name, last_name="Bianchi", email=f"{name}@example.org", consent=True,
+        ))
+        db.session.commit()
+        assert f"{left} posti liberi" in page(client)

@@ -138,10 +138,18 @@ def _stamp_query() -> sa.Select:
     global _STAMP_QUERY
     if _STAMP_QUERY is None:
         e, v, p = Event.__table__.c, Venue.__table__.c, Project.__table__.c
+        # Seats taken, summed over the event's capacity counters (the page prints the
+        # seats left): a registration moves them without touching the event row.
+        counters = db.metadata.tables["capacity_counters"].c
+        seats_taken = (
+            sa.select(sa.func.coalesce(sa.func.sum(counters.used), 0))
+            .where(counters.event_id == e.id)
+            .scalar_subquery()
+        )
         _STAMP_QUERY = (
             sa.select(
                 e.version, e.status, e.registration_opens_at, e.registration_closes_at,
-                e.starts_at, e.ends_at, v.updated_at, p.updated_at,
+                e.starts_at, e.ends_at, v.updated_at, p.updated_at, seats_taken,
             )
             .select_from(
                 Event.__table__.outerjoin(Venue.__table__, v.id == e.venue_id)
@@ -156,7 +164,7 @@ def event_page_stamp(slug: str, now: datetime | None = None) -> str | None:
     """A short string that changes whenever the public page of the event may change.
 
     One indexed query: the event's data version, the edit times of its venue and
-    project (shared rows an edit of which does not touch the event), and which side
+    project (shared rows an edit of which does not touch the event), the seats taken, and which side
     of its registration window and dates `now` is on, so a cached page turns from
     "register" to "closed" to "past" at the right instant without anyone editing it.
     None when there is no public event with that slug.
@@ -170,7 +178,7 @@ def event_page_stamp_on(conn: sa.Connection, slug: str, now: datetime | None = N
     row = conn.execute(_stamp_query(), {"slug": slug}).first()
     if row is None:
         return None
-    version, status, opens, closes, starts, ends, venue_at, project_at = row
+    version, status, opens, closes, starts, ends, venue_at, project_at, seats_taken = row
     phase = "".join(
         "1" if (instant is not None and now >= instant) else "0"
         for instant in (opens, closes, starts, ends)
@@ -181,6 +189,7 @@ def event_page_stamp_on(conn: sa.Connection, slug: str, now: datetime | None = N
         phase,
         f"{venue_at.timestamp():.6f}" if venue_at else "-",
         f"{project_at.timestamp():.6f}" if project_at else "-",
+        str(seats_taken),
     ]
     return ":".join(stamps)
 
