@@ -1,5 +1,7 @@
 """Fill msgstr entries of a .po file from a JSON object {msgid: translation}.
 
+A message with a context is keyed "context|msgid".
+
     python tools/fill_po.py app/<pkg>/translations/it/LC_MESSAGES/messages.po translations.json
 """
 from __future__ import annotations
@@ -14,12 +16,15 @@ def fill(po_path: str, mapping: dict[str, str]) -> list[str]:
     with open(po_path, "rb") as fh:
         catalog = read_po(fh)
     for message in catalog:
-        if message.id and message.id in mapping:
-            message.string = mapping[message.id]
+        key = f"{message.context}|{message.id}" if message.context else message.id
+        if message.id and isinstance(key, str) and key in mapping:
+            message.string = mapping[key]
             message.flags.discard("fuzzy")
     with open(po_path, "wb") as fh:
         write_po(fh, catalog, width=0)
-    return [m.id for m in catalog if m.id and not m.string]
+    return [
+        f"{m.context}|{m.id}" if m.context else m.id for m in catalog if m.id and not m.string
+    ]
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ def sources(pkg: str) -> list[Path]:
 def extract(pkg: str, pot: Path) -> None:
     srcs = [str(p.relative_to(ROOT)) for p in sources(pkg)]
     subprocess.run(
-        [PYBABEL, "-q", "extract", "-F", "babel.cfg", "-k", "_l", "--no-location",
+        [PYBABEL, "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "_lp:1c,2", "--no-location",
          "--omit-header", "-o", str(pot), *srcs],
         cwd=ROOT, check=True,
     )
@@ -64,13 +64,35 @@ def missing(pkg: str) -> list[str]:
         pot = Path(tmp) / "messages.pot"
         extract(pkg, pot)
         with pot.open("rb") as fh:
-            wanted = [m.id for m in read_po(fh) if m.id]
+            wanted = [(m.context, m.id) for m in read_po(fh) if m.id]
     po = catalogue_dir(pkg) / "it" / "LC_MESSAGES" / "messages.po"
     translated: set = set()
     if po.exists():
         with po.open("rb") as fh:
-            translated = {m.id for m in read_po(fh) if m.id and m.string and not m.fuzzy}
-    return [m if isinstance(m, str) else m[0] for m in wanted if m not in translated]
+            translated = {
+                (m.context, m.id) for m in read_po(fh) if m.id and m.string and not m.fuzzy
+            }
+    return [label(c, m) for c, m in wanted if (c, m) not in translated]
+
+
+def label(context: str | None, msgid) -> str:
+    text = msgid if isinstance(msgid, str) else msgid[0]
+    return f"{context}|{text}" if context else text
+
+
+def translations_by_catalogue() -> dict[tuple, dict[str, str]]:
+    """{(context, msgid): {catalogue: italian}} over every catalogue (they are merged at run time)."""
+    found: dict[tuple, dict[str, str]] = {}
+    for pkg in packages():
+        po = catalogue_dir(pkg) / "it" / "LC_MESSAGES" / "messages.po"
+        if not po.exists():
+            continue
+        with po.open("rb") as fh:
+            for m in read_po(fh):
+                if m.id and m.string:
+                    key = (m.context, m.id if isinstance(m.id, str) else m.id[0])
+                    found.setdefault(key, {})[pkg] = str(m.string)
+    return found
 
 
 def update(pkg: str) -> list[str]:
@@ -89,7 +111,7 @@ def update(pkg: str) -> list[str]:
         subprocess.run(args, cwd=ROOT, check=True)
     with po.open("rb") as fh:
         catalog = read_po(fh)
-    return [m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and not m.string]
+    return [label(m.context, m.id) for m in catalog if m.id and not m.string]
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (
@@ -49,9 +50,9 @@ MODES = {
     AttendanceMode.ONLINE: _l("Online"),
 }
 STATUSES = {
-    RegistrationStatus.CONFIRMED: _l("Confirmed"),
+    RegistrationStatus.CONFIRMED: _lp("registration", "Confirmed"),
     RegistrationStatus.WAITLISTED: _l("Waiting list"),
-    RegistrationStatus.CANCELLED: _l("Cancelled"),
+    RegistrationStatus.CANCELLED: _lp("registration", "Cancelled"),
 }
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
