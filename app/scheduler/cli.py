@@ -28,6 +28,9 @@ def run(lease_seconds: float | None, poll_seconds: float | None) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Every run of every job is logged at INFO by APScheduler (the outbox job runs every
+    # 10 s); failures still come through at WARNING and above.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     process = SchedulerProcess(current_app._get_current_object(), lease_seconds=lease_seconds,
                                poll_seconds=poll_seconds)
 
