@@ -39,6 +39,10 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     else:
         app.config.from_object(config or DevelopmentConfig)
+    if not app.config.get("TESTING"):
+        # Any setting can come from the environment as EVENTI_<NAME> (values parsed as
+        # JSON when they are JSON: EVENTI_SCHEDULER_LEASE_SECONDS=30, EVENTI_NEWSLETTER_DIGEST_AUTO_SEND=true).
+        app.config.from_prefixed_env("EVENTI")
     runtime_defaults(app)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories())
 

@@ -48,3 +48,13 @@ def test_draft_events_never_appear(client):
     assert "Bozza segreta" not in listing
     assert "Bozza segreta" not in client.get("/").get_data(as_text=True)
     assert client.get("/events/bozza/").status_code == 404
+
+
+def test_settings_come_from_the_environment_with_the_eventi_prefix(monkeypatch):
+    from app import create_app
+
+    monkeypatch.setenv("EVENTI_SCHEDULER_LEASE_SECONDS", "30")
+    monkeypatch.setenv("EVENTI_SITE_NAME", "Eventi CCIAA")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "k"})
+    assert app.config["SCHEDULER_LEASE_SECONDS"] == 30
+    assert app.config["SITE_NAME"] == "Eventi CCIAA"
