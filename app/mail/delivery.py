@@ -108,11 +108,12 @@ def claim_due_messages(limit: int, *, now: datetime | None = None) -> tuple[str,
 def _settle(row_id: int, token: str, **values) -> bool:
     """Write the outcome of one attempt, only if this run still holds the claim; commit.
 
-    On PostgreSQL the commit does not wait for the WAL flush: a crash of this process
-    cannot lose it (the server has it), only a crash of the database server within a
-    fraction of a second could, and then those few messages would be sent again.
+    The commit is durable by default. MAIL_ASYNC_COMMIT (PostgreSQL only) lets it skip
+    the wait for the WAL flush: faster, and a crash of this process still cannot lose
+    it, but a crash of the database server itself within a fraction of a second could,
+    and then those few messages would be sent again.
     """
-    if db.engine.dialect.name == "postgresql":
+    if db.engine.dialect.name == "postgresql" and current_app.config.get("MAIL_ASYNC_COMMIT"):
         db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
     result = db.session.execute(
         sa.update(OutboxMessage)
