@@ -1,0 +1,79 @@
+"""Fixtures of the browser tests: the live server, Chromium through Playwright, and pages."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import server as live
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 360, "height": 740}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = live.find_chromium()
+    if path is None:
+        pytest.skip("Chromium is not installed (make test installs Debian's chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_server(chromium_path):
+    server = live.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, args=live.CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """new_page(viewport=PHONE) opens a page in a fresh context (own cookies) on the live server."""
+    contexts = []
+
+    def make(viewport=DESKTOP, **kwargs):
+        context = browser.new_context(
+            base_url=live_server.url, viewport=viewport, locale="it-IT", **kwargs
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.fixture
+def login(live_server):
+    """login(page): the organiser logs in through the login form."""
+
+    def do(page):
+        creds = live_server.facts["organiser"]
+        page.goto("/admin/login")
+        page.locator("input[type=email], input[name=email]").first.fill(creds["email"])
+        page.locator("input[type=password]").first.fill(creds["password"])
+        page.locator("form button[type=submit], form input[type=submit]").last.click()
+        page.wait_for_load_state()
+        assert "/admin/login" not in page.url, "login failed"
+
+    return do

@@ -1,0 +1,59 @@
+"""The pages every check runs on: all public pages and the main back-office pages."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    path: str  # formatted with the live server's facts
+    endpoint: str  # the page is checked once this endpoint exists
+    admin: bool = False
+    status: int = 200
+
+    def url(self, facts: dict) -> str:
+        return self.path.format(**facts)
+
+
+PAGES = [
+    Page("home", "/", "main.home"),
+    Page("events", "/events/", "events.index"),
+    Page("events-past", "/events/?when=past", "events.index"),
+    Page("event", "/events/{workshop_slug}/", "events.detail"),
+    Page("past-event", "/events/{past_slug}/", "events.detail"),
+    Page("projects", "/projects/", "projects.index"),
+    Page("project", "/projects/{project_slug}/", "projects.detail"),
+    Page("newsletter", "/newsletter/", "newsletter.index"),
+    Page("privacy", "/privacy", "main.privacy"),
+    Page("not-found", "/events/no-such-event/", "events.detail", status=404),
+    Page("register", "/events/{workshop_slug}/register", "registrations.register"),
+    Page("attendee", "/registrations/{attendee_token}/", "registrations.attendee"),
+    Page("login", "/admin/login", "auth.login"),
+    Page("admin-dashboard", "/admin/", "admin.dashboard", admin=True),
+    Page("admin-events", "/admin/events/", "admin.events", admin=True),
+    Page("admin-event", "/admin/events/{event_id}/", "admin.event_detail", admin=True),
+    Page("admin-event-edit", "/admin/events/{event_id}/edit", "admin.event_edit", admin=True),
+    Page("admin-registrations", "/admin/events/{event_id}/registrations",
+         "registrations_admin.event_registrations", admin=True),
+]
+
+
+@cache
+def endpoints() -> dict[str, str]:
+    """Endpoint name -> URL rule of the application as it stands."""
+    from app import create_app
+    from app.config import TestConfig
+
+    app = create_app(TestConfig)
+    return {rule.endpoint: rule.rule for rule in app.url_map.iter_rules()}
+
+
+def missing(page: Page) -> str | None:
+    """Why a page cannot be checked yet, or None."""
+    if page.endpoint not in endpoints():
+        return f"{page.endpoint} does not exist yet"
+    if page.admin and "auth.login" not in endpoints():
+        return "the login page does not exist yet"
+    return None
