@@ -1,6 +1,9 @@
 """Back-office views: validate the form, call the operation, commit, flash, redirect."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,6 +61,21 @@ def _show_error(form: FlaskForm, exc: ops.OperationError) -> None:
         form[exc.field].errors = [*form[exc.field].errors, exc.message]
     else:
         form.form_errors.append(exc.message)
+
+
+@contextmanager
+def _operation(form: FlaskForm) -> Iterator[SimpleNamespace]:
+    """Run a back-office operation: commit when it succeeds (`done.ok`); when it is
+    refused, roll back and show the reason beside its field."""
+    done = SimpleNamespace(ok=False)
+    try:
+        yield done
+    except ops.OperationError as exc:
+        db.session.rollback()
+        _show_error(form, exc)
+    else:
+        db.session.commit()
+        done.ok = True
 
 
 def _check_post() -> None:
@@ -150,14 +168,10 @@ def _chosen_organisers(form: EventForm) -> list[User] | None:
 def event_create():
     form = _event_form()
     if form.validate_on_submit():
-        try:
+        with _operation(form) as done:
             event = ops.create_event(form.values(), user=current_user,
                                      organisers=_chosen_organisers(form))
-        except ops.OperationError as exc:
-            db.session.rollback()
-            _show_error(form, exc)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Event created as a draft: add the programme, then publish it."), "success")
             _warn_if_past(event)
             return redirect(url_for("admin.event_detail", event_id=event.id))
@@ -182,14 +196,10 @@ def event_edit(event_id: int):
     event = _event_or_404(event_id)
     form = _event_form(event)
     if form.validate_on_submit():
-        try:
+        with _operation(form) as done:
             changes = ops.update_event(event, form.values(), user=current_user,
                                        organisers=_chosen_organisers(form))
-        except ops.OperationError as exc:
-            db.session.rollback()
-            _show_error(form, exc)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Changes saved.") if changes else _("Nothing to change."), "success")
             _warn_if_past(event)
             return redirect(url_for("admin.event_detail", event_id=event.id))
@@ -259,14 +269,10 @@ def session_create(event_id: int):
     if request.method == "GET" and not form.starts_at.data:
         form.starts_at.data = to_local(event.starts_at, event.timezone)
     if form.validate_on_submit():
-        try:
+        with _operation(form) as done:
             ops.add_session(event, form.values(), user=current_user,
                             speakers=_chosen_speakers(form))
-        except ops.OperationError as exc:
-            db.session.rollback()
-            _show_error(form, exc)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Session added to the programme."), "success")
             return redirect(url_for("admin.event_detail", event_id=event.id) + "#programme")
     return render_template("admin/session_form.html", form=form, event=event, session=None)
@@ -278,14 +284,10 @@ def session_edit(event_id: int, session_id: int):
     session = _session_or_404(event, session_id)
     form = SessionForm.for_session(session, speakers=_speakers())
     if form.validate_on_submit():
-        try:
+        with _operation(form) as done:
             ops.update_session(session, form.values(), user=current_user,
                                speakers=_chosen_speakers(form))
-        except ops.OperationError as exc:
-            db.session.rollback()
-            _show_error(form, exc)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Session saved."), "success")
             return redirect(url_for("admin.event_detail", event_id=event.id) + "#programme")
     return render_template("admin/session_form.html", form=form, event=event, session=session)
@@ -336,13 +338,9 @@ def material_create(event_id: int):
     event = _event_or_404(event_id)
     form = MaterialForm(event=event)
     if form.validate_on_submit():
-        try:
+        with _operation(form) as done:
             ops.add_material(event, form.values(), user=current_user)
-        except ops.OperationError as exc:
-            db.session.rollback()
-            _show_error(form, exc)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Material published."), "success")
             return redirect(url_for("admin.event_detail", event_id=event.id) + "#materials")
     return render_template("admin/material_form.html", form=form, event=event, material=None)
@@ -358,13 +356,9 @@ def material_edit(event_id: int, material_id: int):
         form.visibility.data = material.visibility.value
         form.session_id.data = material.session_id or 0
     if form.validate_on_submit():
-        try:
+        with _operation(form) as done:
             ops.update_material(material, form.values(), user=current_user)
-        except ops.OperationError as exc:
-            db.session.rollback()
-            _show_error(form, exc)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Material saved."), "success")
             return redirect(url_for("admin.event_detail", event_id=event.id) + "#materials")
     return render_template("admin/material_form.html", form=form, event=event, material=material)
@@ -431,13 +425,9 @@ def record_create(kind: str):
     spec = RECORDS[kind]
     form = spec.form()
     if form.validate_on_submit():
-        try:
+        with _operation(form) as done:
             spec.create(form.values(), user=current_user)
-        except ops.OperationError as exc:
-            db.session.rollback()
-            _show_error(form, exc)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Saved."), "success")
             return redirect(url_for("admin.records", kind=kind))
     return render_template("admin/record_form.html", spec=spec, form=form, obj=None)
@@ -451,13 +441,9 @@ def record_edit(kind: str, obj_id: int):
     if spec.prepare and not form.is_submitted():
         spec.prepare(form, obj)
     if form.validate_on_submit():
-        try:
+        with _operation(form) as done:
             spec.update(obj, form.values(), user=current_user)
-        except ops.OperationError as exc:
-            db.session.rollback()
-            _show_error(form, exc)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Saved."), "success")
             return redirect(url_for("admin.records", kind=kind))
     return render_template("admin/record_form.html", spec=spec, form=form, obj=obj)
@@ -496,16 +482,12 @@ def users():
 def user_create():
     form = UserCreateForm()
     if form.validate_on_submit():
-        try:
+        with _operation(form) as done:
             user, password = accounts.create_user(
                 form.email.data, role=Role(form.role.data), name=form.name.data or "",
                 password=form.password.data or None, by=current_user,
             )
-        except ops.OperationError as exc:
-            db.session.rollback()
-            _show_error(form, exc)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Account created for %(email)s.", email=user.email), "success")
             if not form.password.data:
                 # Shown once on this response, never stored in the session cookie.
@@ -520,14 +502,10 @@ def user_edit(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserEditForm.for_user(user)
     if form.validate_on_submit():
-        try:
+        with _operation(form) as done:
             accounts.update_user(user, name=form.name.data or "", role=Role(form.role.data),
                                  active=bool(form.active.data), by=current_user)
-        except ops.OperationError as exc:
-            db.session.rollback()
-            _show_error(form, exc)
-        else:
-            db.session.commit()
+        if done.ok:
             flash(_("Account saved."), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
