@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -29,6 +28,7 @@ from app.events.labels import EVENT_KINDS, label
 from app.events.models import Event, Project
 from app.extensions import db
 from app.i18n import current_language
+from app.registrations import services as registration_services
 from app.registrations.models import Registration
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -138,12 +138,8 @@ def personal_feed(token: str):
 
 
 def _registration(token: str) -> Registration:
-    if not token or len(token) > 64:
-        abort(404)
-    registration = db.session.scalars(
-        sa.select(Registration).where(Registration.token == token)
-    ).one_or_none()
-    if registration is None or not hmac.compare_digest(registration.token.encode(), token.encode()):
+    registration = registration_services.find_by_token(token)
+    if registration is None:
         abort(404)
     return registration
 

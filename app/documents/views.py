@@ -2,8 +2,6 @@
 and the organisers' attendance sheets, badges and certificates."""
 from __future__ import annotations
 
-import hmac
-
 import sqlalchemy as sa
 from flask import Response, abort, request, stream_with_context
 from flask_login import current_user, login_required
@@ -14,6 +12,7 @@ from app.documents import admin_bp, bp, pdf
 from app.events.models import Event, EventStatus, Session
 from app.extensions import db
 from app.i18n import SUPPORTED, current_language
+from app.registrations import services as registration_services
 from app.registrations.models import Registration
 
 PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
@@ -54,18 +53,7 @@ def programme(slug: str):
 
 
 def _registration_by_token(token: str) -> Registration | None:
-    if not token or len(token) > 64:
-        return None
-    registration = db.session.scalars(
-        sa.select(Registration).where(Registration.token == token)
-    ).one_or_none()
-    # The lookup found the row by its unique token; compare again in constant time so the
-    # response never depends on how much of a guessed token matched.
-    if registration is None or not hmac.compare_digest(
-        registration.token.encode(), token.encode()
-    ):
-        return None
-    return registration
+    return registration_services.find_by_token(token)
 
 
 @bp.get("/registrations/<token>/certificate.pdf")
