@@ -68,7 +68,7 @@ def register(slug: str):
         if form.validate_on_submit():
             if form.website.data:
                 # A bot filled the hidden field: answer as for a real person, keep nothing.
-                return render_template("registrations/link_sent.html", event=event)
+                return _check_inbox(event, form.email.data)
             try:
                 outcome = services.register_attendee(event, form.details(current_language()))
             except services.RegistrationError as exc:
@@ -76,17 +76,17 @@ def register(slug: str):
                 _show_error(form, exc)
             else:
                 db.session.commit()
-                if not outcome.created:
-                    return render_template("registrations/link_sent.html", event=event)
-                reg = outcome.registration
-                if reg.is_confirmed:
-                    flash(_("You are registered. We have sent a confirmation to %(email)s.", email=reg.email), "success")
-                else:
-                    flash(_("The event is full: you are number %(position)s on the waiting list.",
-                            position=reg.waitlist_position), "info")
-                return redirect(url_for("registrations.attendee", token=reg.token))
+                # The private page is reached only through the e-mailed link: it shows the
+                # personal calendar feed of every registration made with this address, so
+                # whoever opens it must prove they own the mailbox. The answer is the same
+                # for a new registration and an address already registered.
+                return _check_inbox(event, outcome.registration.email)
     return render_template("registrations/register.html", event=event, form=form,
                            availability=avail, questions=questions), status
+
+
+def _check_inbox(event: Event, email: str):
+    return render_template("registrations/link_sent.html", event=event, email=email)
 
 
 def _show_error(form, exc: services.RegistrationError) -> None:
