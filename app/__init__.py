@@ -47,6 +47,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories())
 
     register_extensions(app)
+    register_guards(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -84,6 +85,12 @@ def register_extensions(app: Flask) -> None:
         from app.auth.models import User
 
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_guards(app: Flask) -> None:
+    from app.main.guards import register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """The frame: health check, error pages, language, drafts never shown."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from app.events.models import EventStatus
@@ -58,3 +59,51 @@ def test_settings_come_from_the_environment_with_the_eventi_prefix(monkeypatch):
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "k"})
     assert app.config["SCHEDULER_LEASE_SECONDS"] == 30
     assert app.config["SITE_NAME"] == "Eventi CCIAA"
+
+
+@pytest.mark.parametrize("url", [
+    "/events/%00/",
+    "/events/%00/register",
+    "/events/?q=%00",
+    "/calendar.ics?q=%00",
+    "/calendar/%00a.ics",
+    "/projects/%00/",
+    "/newsletter/confirm/%00a",
+])
+def test_a_nul_byte_anywhere_in_the_address_is_a_bad_request(client, url):
+    assert client.get(url).status_code == 400
+
+
+def test_a_nul_byte_in_a_form_field_is_a_bad_request_and_writes_nothing(client):
+    from app.registrations.models import Registration
+
+    EventFactory(slug="evento")
+    db.session.commit()
+    resp = client.post("/events/evento/register", data={
+        "first_name": "Anna", "last_name": "Bianchi", "email": "anna@example.org",
+        "organisation": "ACME\x00", "consent": "y",
+    })
+    assert resp.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0
+
+
+@pytest.mark.parametrize("url", [
+    "/events/?page=99999999999999999999",
+    "/newsletter/archive/?page=99999999999999999999",
+    "/newsletter/archive/99999999999999999999/",
+])
+def test_absurd_numbers_in_the_address_get_a_clear_answer_not_a_crash(client, url):
+    EventFactory(slug="evento")
+    db.session.commit()
+    assert client.get(url).status_code in (400, 404)
+
+
+def test_absurd_ids_in_back_office_addresses_are_not_found(client, auth):
+    from tests.factories import UserFactory
+    from app.auth.models import Role
+
+    admin = UserFactory(role=Role.ADMIN)
+    db.session.commit()
+    auth.login(admin)
+    assert client.get("/admin/events/99999999999999999999/").status_code == 404
+    assert client.get("/admin/outbox?event_id=99999999999999999999").status_code in (200, 400)

@@ -216,3 +216,13 @@ def test_the_event_panel_shows_counts(app, event):
     with app.test_request_context("/"):
         html = render_template("registrations/admin/_event_panel.html", event=event)
     assert "confermati" in html and f"/admin/events/{event.id}/registrations" in html
+
+
+def test_a_control_character_in_a_registration_does_not_break_the_xlsx_export(client, auth, organiser, event):
+    register_attendee(event, person(1, organisation="ACME\x01corp"))
+    db.session.commit()
+    auth.login(organiser)
+    resp = client.get(f"/admin/events/{event.id}/registrations.xlsx")
+    assert resp.status_code == 200
+    values = [c.value for c in load_workbook(io.BytesIO(resp.data)).active[2]]
+    assert "ACMEcorp" in values

@@ -80,6 +80,14 @@ def to_csv(table: Table) -> bytes:
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 
+def _xlsx_cell(value: Any) -> Any:
+    # The XLSX format has no room for control characters (a pasted name can carry one).
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    value = neutralise(value)
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def to_xlsx(table: Table, title: str = "") -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -87,11 +95,11 @@ def to_xlsx(table: Table, title: str = "") -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = _("Registrations")[:31]
-    ws.append([neutralise(h) for h in table.header])
+    ws.append([_xlsx_cell(h) for h in table.header])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in table.rows:
-        ws.append([neutralise(v) for v in row])
+        ws.append([_xlsx_cell(v) for v in row])
         # openpyxl treats a string starting with "=" as a formula; after neutralise()
         # none does, and every value is stored as text or number, never evaluated.
         for cell in ws[ws.max_row]:
