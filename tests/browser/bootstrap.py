@@ -120,6 +120,7 @@ def ensure_fixtures(log) -> dict:
         log("fixture: hybrid two-day workshop")
     facts["workshop_slug"] = workshop.slug
     facts["workshop_title"] = workshop.title
+    facts["first_part_title"] = workshop.registrable_parts[0].title
 
     past = db.session.scalar(public.where(Event.ends_at < now).order_by(Event.starts_at.desc()))
     if past is None:

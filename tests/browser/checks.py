@@ -127,3 +127,39 @@ def focus_indicator(page) -> dict:
                   onScreen: r.width > 0 && r.height > 0, type: el.type || ''};
         }"""
     )
+
+
+def focus_is_visible(page) -> bool:
+    """Whether focusing the active element changes how it looks (its area and its labels').
+
+    Compares a picture of the element focused with one of it blurred, so any technique
+    counts (outline, shadow, border, colour) and a transparent or clipped one does not.
+    """
+    box = page.evaluate(
+        """() => {
+          if (!document.getElementById('eventi-no-transitions')) {
+            // Compare final looks, not the middle of a fade.
+            const style = document.createElement('style');
+            style.id = 'eventi-no-transitions';
+            style.textContent = '*, *::before, *::after { transition: none !important; animation: none !important; }';
+            document.head.append(style);
+          }
+          const el = document.activeElement;
+          el.scrollIntoView({behavior: 'instant', block: 'center', inline: 'nearest'});
+          const rects = [el, ...(el.labels || [])].map(e => e.getBoundingClientRect()).filter(r => r.width && r.height);
+          if (!rects.length) return null;
+          const pad = 8;
+          const x = Math.max(0, Math.min(...rects.map(r => r.left)) - pad);
+          const y = Math.max(0, Math.min(...rects.map(r => r.top)) - pad);
+          const right = Math.min(window.innerWidth, Math.max(...rects.map(r => r.right)) + pad);
+          const bottom = Math.min(window.innerHeight, Math.max(...rects.map(r => r.bottom)) + pad);
+          return {x, y, width: right - x, height: bottom - y};
+        }"""
+    )
+    if box is None or box["width"] <= 0 or box["height"] <= 0:
+        return False
+    focused = page.screenshot(clip=box, animations="disabled", caret="hide")
+    page.evaluate("() => { window.__eventiFocus = document.activeElement; document.activeElement.blur(); }")
+    blurred = page.screenshot(clip=box, animations="disabled", caret="hide")
+    page.evaluate("() => window.__eventiFocus.focus({focusVisible: true})")
+    return focused != blurred

@@ -77,3 +77,26 @@ def login(live_server):
         assert "/admin/login" not in page.url, "login failed"
 
     return do
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call" and report.failed and "new_page" in getattr(item, "fixturenames", ()):
+        # Keep a picture of each open page of a failed flow, named after the test.
+        import os
+        import tempfile
+        from pathlib import Path
+
+        folder = Path(os.environ.get("BROWSER_ARTIFACTS") or Path(tempfile.gettempdir()) / "eventi-browser-failures")
+        folder.mkdir(parents=True, exist_ok=True)
+        browser = item.funcargs.get("browser")
+        for i, context in enumerate(browser.contexts if browser else []):
+            for j, pg in enumerate(context.pages):
+                path = folder / f"{item.name}-{i}-{j}.png"
+                try:
+                    pg.screenshot(path=str(path), full_page=True)
+                    report.sections.append(("browser", f"screenshot of {pg.url}: {path}"))
+                except Exception:  # a closed page has nothing to show
+                    pass
+    return report
