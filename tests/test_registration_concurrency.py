@@ -145,3 +145,60 @@ def test_sixteen_people_racing_for_five_seats_on_sqlite_never_overbook(sqlite_fi
 def test_the_sqlite_race_overbooks_when_the_lock_is_bypassed(sqlite_file_config, monkeypatch):
     confirmed, _ = _run_on_file(sqlite_file_config, monkeypatch, bypass_lock=True)
     assert confirmed > 6, "without the lock the race should overbook"
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="needs PostgreSQL and its row locks")
+def test_a_registration_and_an_organisers_capacity_edit_at_once_both_succeed(app):
+    """The last seat is taken while an organiser raises the capacity: the two take the
+    event row and the counters in the same order, so neither fails with a deadlock."""
+    from app.events.models import Event
+    from app.registrations.services import capacity_changed
+
+    event = EventFactory(slug="ultimo", capacity=1)
+    db.session.commit()
+    capacity.lock_counters(event)
+    db.session.commit()
+    event_id = event.id
+    race_app = create_app(make_config())
+    counters_locked, event_edited = threading.Event(), threading.Event()
+    outcome: dict[str, str] = {}
+
+    def registration() -> None:
+        with race_app.app_context():
+            ev = db.session.get(Event, event_id)
+            counters = capacity.lock_counters(ev)
+            counters_locked.set()
+            event_edited.wait(2)  # until the organiser's UPDATE went through, or 2 s
+            try:
+                counters.take(["event", "mode:in_person"])
+                capacity.sync_page_state(counters)  # the event is now full: its row changes
+                db.session.commit()
+                outcome["registration"] = "ok"
+            except sa.exc.DBAPIError as exc:
+                db.session.rollback()
+                outcome["registration"] = type(exc.orig).__name__
+
+    def organiser() -> None:
+        with race_app.app_context():
+            counters_locked.wait(5)
+            ev = db.session.get(Event, event_id)
+            ev.capacity = 2
+            ev.bump_version()
+            try:
+                db.session.flush()  # waits while the registration holds the event row
+                event_edited.set()
+                capacity_changed(ev)
+                db.session.commit()
+                outcome["organiser"] = "ok"
+            except sa.exc.DBAPIError as exc:
+                db.session.rollback()
+                outcome["organiser"] = type(exc.orig).__name__
+
+    threads = [threading.Thread(target=registration), threading.Thread(target=organiser)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    with race_app.app_context():
+        db.engine.dispose()
+    assert outcome == {"registration": "ok", "organiser": "ok"}

@@ -117,6 +117,14 @@ def _take_write_lock(event_id: int) -> None:
             .where(CapacityCounter.event_id == event_id, CapacityCounter.key == EVENT)
             .values(used=CapacityCounter.used)
         )
+    else:
+        # The event row first, then the counters: the order an organiser's edit takes
+        # them in (it updates the event, then its receivers lock the counters). A
+        # registration that filled the event updates the event row too, so without
+        # this the two would deadlock.
+        db.session.execute(
+            sa.select(Event.id).where(Event.id == event_id).with_for_update(key_share=True)
+        )
 
 
 def lock_counters(event: Event) -> Counters:
