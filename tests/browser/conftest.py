@@ -63,22 +63,6 @@ def page(new_page):
     return new_page()
 
 
-@pytest.fixture
-def login(live_server):
-    """login(page): the organiser logs in through the login form."""
-
-    def do(page):
-        creds = live_server.facts["organiser"]
-        page.goto("/admin/login")
-        page.locator("input[type=email], input[name=email]").first.fill(creds["email"])
-        page.locator("input[type=password]").first.fill(creds["password"])
-        page.locator("form button[type=submit], form input[type=submit]").last.click()
-        page.wait_for_load_state()
-        assert "/admin/login" not in page.url, "login failed"
-
-    return do
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
