@@ -178,3 +178,17 @@ def test_the_jobs_are_registered():
     jobs = load_jobs()
     assert jobs["newsletter-send"].trigger == "interval"
     assert jobs["newsletter-digest"].trigger == "interval"
+
+
+def test_only_administrators_see_the_list_of_subscribers_addresses(client, auth):
+    from app.auth.models import Role
+    from tests.factories import SubscriberFactory
+
+    SubscriberFactory(email="lettore@example.org")
+    organiser, admin = UserFactory(), UserFactory(role=Role.ADMIN)
+    db.session.commit()
+    auth.login(organiser)
+    assert client.get("/admin/newsletter/subscribers").status_code == 403
+    assert "/admin/newsletter/subscribers" not in client.get("/admin/newsletter/").get_data(as_text=True)
+    auth.login(admin)
+    assert "lettore@example.org" in client.get("/admin/newsletter/subscribers").get_data(as_text=True)

@@ -5,6 +5,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.admin.permissions import admin_required
 from app.extensions import db
 from app.mail.outbox import queue_email
 from app.newsletter import admin_bp, services
@@ -174,6 +175,7 @@ def cancel(campaign_id: int):
 
 
 @admin_bp.get("/subscribers")
+@admin_required  # addresses of every subscriber: personal data, administrators only
 def subscribers():
     q = request.args.get("q", "").strip().lower()[:254]
     stmt = db.select(Subscriber).order_by(Subscriber.created_at.desc(), Subscriber.id.desc())
