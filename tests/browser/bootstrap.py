@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from app import create_app
 from app.extensions import db
 
-ORGANISER_EMAIL = "organiser@browser.example.org"
+ORGANISER_EMAIL = "giulia.conti@example.org"
 ORGANISER_PASSWORD = "browser-test-password"
 
 
@@ -73,7 +73,7 @@ def ensure_fixtures(log) -> dict:
     facts: dict = {"organiser": {"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD}}
     user = db.session.scalar(sa.select(User).where(User.email == ORGANISER_EMAIL))
     if user is None:
-        user = User(email=ORGANISER_EMAIL, name="Giulia Organizzatrice", role=Role.ADMIN)
+        user = User(email=ORGANISER_EMAIL, name="Giulia Conti", role=Role.ADMIN)
         db.session.add(user)
     user.set_password(ORGANISER_PASSWORD)
 
