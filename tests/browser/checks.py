@@ -33,21 +33,35 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[str]:
 
 
 def horizontal_overflow(page) -> dict | None:
-    """None when the page fits the viewport's width, else the widths and the widest elements."""
+    """None when the page fits the viewport's width: it cannot be scrolled sideways and
+    nothing sticks out of it (content inside a scrolling box, like a wide table, is fine)."""
     return page.evaluate(
         """() => {
-          const doc = document.documentElement;
-          if (doc.scrollWidth <= window.innerWidth) return null;
+          const y = window.scrollY;
+          window.scrollTo(100000, y);
+          const scrolled = window.scrollX;
+          window.scrollTo(0, y);
+          // Content inside a scrolling or clipping box does not widen the page.
+          const clipped = el => {
+            for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+              if (getComputedStyle(p).overflowX !== 'visible') return true;
+            }
+            return false;
+          };
           const wide = [];
           for (const el of document.body.querySelectorAll('*')) {
             const r = el.getBoundingClientRect();
-            if (r.right > window.innerWidth + 1 && r.width > 0) {
+            const s = getComputedStyle(el);
+            if (r.right > window.innerWidth + 1 && r.width > 0 && r.height > 0 &&
+                s.visibility !== 'hidden' && !clipped(el) && !el.closest('.visually-hidden, .sr-only')) {
               wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
                         (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
                         ' right=' + Math.round(r.right));
             }
           }
-          return {scrollWidth: doc.scrollWidth, innerWidth: window.innerWidth, elements: wide.slice(0, 8)};
+          if (scrolled === 0 && wide.length === 0) return null;
+          return {scrolledBy: scrolled, scrollWidth: document.documentElement.scrollWidth,
+                  innerWidth: window.innerWidth, elements: wide.slice(0, 8)};
         }"""
     )
 
