@@ -10,9 +10,14 @@ PHONE = {"width": 360, "height": 740}
 
 
 def pytest_collection_modifyitems(items):
+    from tests.conftest import BACKEND
+
     for item in items:
         if "tests/browser/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.browser)
+            if BACKEND == "postgres":
+                # `make test` runs the suite again on PostgreSQL; the browser runs once.
+                item.add_marker(pytest.mark.skip(reason="browser tests run in the SQLite pass"))
 
 
 @pytest.fixture(scope="session")
