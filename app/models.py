@@ -1,7 +1,7 @@
 """Every model, imported once so SQLAlchemy and Alembic see the whole schema."""
 from app.admin.models import AuditEntry  # noqa: F401
-from app.calendars import models as _calendars  # noqa: F401
 from app.auth.models import Role, User  # noqa: F401
+from app.calendars import models as _calendars  # noqa: F401
 from app.events.models import (  # noqa: F401
     Event,
     EventFormat,
@@ -16,8 +16,7 @@ from app.events.models import (  # noqa: F401
     Visibility,
 )
 from app.mail.models import OutboxMessage  # noqa: F401
-from app.registrations.models import Registration  # noqa: F401
-
 from app.newsletter import models as _newsletter  # noqa: F401
-from app.scheduler import models as _scheduler  # noqa: F401
+from app.registrations.models import Registration  # noqa: F401
 from app.reminders import models as _reminders  # noqa: F401
+from app.scheduler import models as _scheduler  # noqa: F401

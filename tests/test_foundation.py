@@ -99,8 +99,8 @@ def test_absurd_numbers_in_the_address_get_a_clear_answer_not_a_crash(client, ur
 
 
 def test_absurd_ids_in_back_office_addresses_are_not_found(client, auth):
-    from tests.factories import UserFactory
     from app.auth.models import Role
+    from tests.factories import UserFactory
 
     admin = UserFactory(role=Role.ADMIN)
     db.session.commit()

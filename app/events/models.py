@@ -16,9 +16,8 @@ if TYPE_CHECKING:
     from app.auth.models import User
 
 
-class StrEnum(str, enum.Enum):
-    def __str__(self) -> str:
-        return self.value
+# Members compare equal to, and print as, their stored string value.
+StrEnum = enum.StrEnum
 
 
 class EventKind(StrEnum):
