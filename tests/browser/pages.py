@@ -37,6 +37,8 @@ PAGES = [
     Page("admin-event-edit", "/admin/events/{event_id}/edit", "admin.event_edit", admin=True),
     Page("admin-registrations", "/admin/events/{event_id}/registrations",
          "registrations_admin.event_registrations", admin=True),
+    Page("admin-newsletter", "/admin/newsletter/", "newsletter_admin.campaigns", admin=True),
+    Page("admin-outbox", "/admin/outbox", "mail_admin.outbox", admin=True),
 ]
 
 
