@@ -45,14 +45,9 @@ def make_app(url: str):
     app = create_app(config)
     ctx = app.app_context()
     ctx.push()
-    if url.startswith("postgresql"):
-        from app.mail.models import OutboxMessage
-
-        OutboxMessage.__table__.create(db.engine, checkfirst=True)
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("DELETE FROM outbox")
-    else:
-        db.create_all()
+    db.create_all()
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM outbox")
     return app, ctx
 
 
