@@ -100,7 +100,11 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     BASE_URL = "http://localhost"
     SERVER_NAME = None
-
+    # Whatever the machine's environment says, tests talk to no outside service:
+    # the smtp_server fixture points MAIL_SERVER at a local aiosmtpd when needed.
+    MAIL_SERVER = ""
+    CACHE_REDIS_URL = ""
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 def runtime_defaults(app) -> None:

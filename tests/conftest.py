@@ -134,3 +134,18 @@ def smtp_server(app):
                       MAIL_USE_TLS=False, MAIL_USE_SSL=False)
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_smtp(monkeypatch):
+    """Fail any test that would open an SMTP connection beyond this machine."""
+    import smtplib
+
+    real_connect = smtplib.SMTP.connect
+
+    def connect(self, host="localhost", port=0, source_address=None):
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise AssertionError(f"a test tried to reach the SMTP server {host}:{port}")
+        return real_connect(self, host, port, source_address)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", connect)
