@@ -134,8 +134,15 @@ def test_admins_manage_every_event_and_pick_organisers(client, auth):
 
 
 def test_organisers_cannot_choose_organisers(client, organiser):
-    event = own_event(organiser)
-    assert "Chi lo gestisce" not in client.get(f"/admin/events/{event.id}/edit").get_data(as_text=True)
+    event = own_event(organiser, title="Visita studio Torino")
+    other = UserFactory(name="Anna Bonaduce")
+    db.session.commit()
+    resp = client.get(f"/admin/events/{event.id}/edit")
+    assert resp.status_code == 200 and "Chi lo gestisce" not in resp.get_data(as_text=True)
+    data = dict(EVENT_FORM, title="Visita studio Torino", slug=event.slug,
+                organisers=[str(other.id)])
+    assert client.post(f"/admin/events/{event.id}/edit", data=data).status_code == 302
+    assert [u.name for u in db.session.get(Event, event.id).organisers] == ["Elena Zambelli"]
 
 
 def test_publish_then_cancel_keeps_the_page_public_with_a_banner(client, organiser):

@@ -87,15 +87,15 @@ def test_a_nul_byte_in_a_form_field_is_a_bad_request_and_writes_nothing(client):
     assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0
 
 
-@pytest.mark.parametrize("url", [
-    "/events/?page=99999999999999999999",
-    "/newsletter/archive/?page=99999999999999999999",
-    "/newsletter/archive/99999999999999999999/",
+@pytest.mark.parametrize("url, status", [
+    ("/events/?page=99999999999999999999", 400),
+    ("/newsletter/archive/?page=99999999999999999999", 400),
+    ("/newsletter/archive/99999999999999999999/", 404),
 ])
-def test_absurd_numbers_in_the_address_get_a_clear_answer_not_a_crash(client, url):
+def test_absurd_numbers_in_the_address_get_a_clear_answer_not_a_crash(client, url, status):
     EventFactory(slug="evento")
     db.session.commit()
-    assert client.get(url).status_code in (400, 404)
+    assert client.get(url).status_code == status
 
 
 def test_absurd_ids_in_back_office_addresses_are_not_found(client, auth):
@@ -106,4 +106,4 @@ def test_absurd_ids_in_back_office_addresses_are_not_found(client, auth):
     db.session.commit()
     auth.login(admin)
     assert client.get("/admin/events/99999999999999999999/").status_code == 404
-    assert client.get("/admin/outbox?event_id=99999999999999999999").status_code in (200, 400)
+    assert client.get("/admin/outbox?event_id=99999999999999999999").status_code == 400

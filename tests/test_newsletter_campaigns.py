@@ -172,14 +172,6 @@ def test_the_digest_can_go_out_by_itself(app):
     assert digest.status == CampaignStatus.SCHEDULED
 
 
-def test_the_jobs_are_registered():
-    from app.scheduler.registry import load_jobs
-
-    jobs = load_jobs()
-    assert jobs["newsletter-send"].trigger == "interval"
-    assert jobs["newsletter-digest"].trigger == "interval"
-
-
 def test_only_administrators_see_the_list_of_subscribers_addresses(client, auth):
     from app.auth.models import Role
     from tests.factories import SubscriberFactory
