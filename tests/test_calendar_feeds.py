@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+import sqlalchemy as sa
 import vobject
 
 from app.calendars.models import CalendarFeedToken, get_or_create_feed_token
@@ -389,17 +390,20 @@ def test_every_zone_used_gets_its_own_vtimezone(app, client):
     assert client.get("/events/draft-zone/calendar.ics").status_code == 404
 
 
-def test_a_feed_address_shown_on_a_page_view_keeps_working(app, client):
-    """A GET commits nothing, yet the feed address it shows must exist afterwards."""
-    from flask import render_template_string
+def test_an_address_gets_its_feed_when_it_registers_and_page_views_write_nothing(app, client):
+    from app.registrations.services import AttendeeDetails, register_attendee
 
-    registration = RegistrationFactory(email="nuova@example.org")
+    event = EventFactory(slug="convegno")
     db.session.commit()
-    app.add_url_rule("/_attendee/<int:rid>", "show_attendee", lambda rid: render_template_string(
-        '{% include "calendars/_attendee_calendar.html" %}',
-        registration=db.session.get(type(registration), rid)))
-    html = client.get(f"/_attendee/{registration.id}").get_data(as_text=True)
-    db.session.rollback()
+    outcome = register_attendee(event, AttendeeDetails(
+        first_name="Nuova", last_name="Persona", email="nuova@example.org", consent=True))
+    db.session.commit()
     token = db.session.query(CalendarFeedToken).filter_by(email="nuova@example.org").one().token
+
+    writes: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute",
+                    lambda conn, cur, stmt, *a: writes.append(stmt) if not stmt.lstrip().upper().startswith("SELECT") else None)
+    html = client.get(f"/registrations/{outcome.registration.token}/").get_data(as_text=True)
     assert f"webcal://localhost/calendar/{token}.ics" in html
+    assert writes == []
     assert get_ics(client, f"/calendar/{token}.ics")

@@ -10,6 +10,7 @@ import vobject
 from flask import render_template
 
 from app.calendars.invites import invite_attachments
+from app.calendars.models import ensure_feed_token
 from app.events.models import EventStatus
 from app.events.signals import event_cancelled, event_updated
 from app.extensions import db
@@ -178,6 +179,7 @@ def test_pages_and_emails_offer_every_way_to_add_the_event(app):
     SessionFactory(event=event, registrable=True, starts_at=rome(2027, 1, 17, 9, 45), ends_at=rome(2027, 1, 17, 17))
     SessionFactory(event=event, registrable=True, starts_at=rome(2027, 1, 18, 9), ends_at=rome(2027, 1, 18, 13))
     registration = RegistrationFactory(event=event, email="maria@example.org", token="maria-token-000000001")
+    ensure_feed_token("maria@example.org")  # as registering does
     db.session.commit()
     with app.test_request_context("/"):
         html = render_template("calendars/_event_links.html", event=event)
@@ -207,6 +209,7 @@ def test_pages_and_emails_offer_every_way_to_add_the_event(app):
 def test_visitors_find_the_calendar_links_on_the_real_pages(app, client):
     event = EventFactory(slug="webinar-talia", title="Webinar TALIA")
     registration = RegistrationFactory(event=event, token="attendee-page-token-0000001")
+    ensure_feed_token(registration.email)  # as registering does
     db.session.commit()
 
     page = client.get("/events/webinar-talia/").get_data(as_text=True)

@@ -59,6 +59,12 @@ def get_or_create_feed_token(email: str) -> CalendarFeedToken:
     return ensure_feed_token(email)[0]
 
 
+def feed_token_for(email: str) -> CalendarFeedToken | None:
+    return db.session.scalars(
+        sa.select(CalendarFeedToken).where(CalendarFeedToken.email == normalise_email(email))
+    ).one_or_none()
+
+
 def ensure_feed_token(email: str) -> tuple[CalendarFeedToken, bool]:
     """(token row, whether this call created it).
 

@@ -11,13 +11,14 @@ from flask_babel import gettext as _
 
 from app.calendars import ical
 from app.calendars.invites import invite_attachments, snapshot
-from app.calendars.models import CalendarInvite
+from app.calendars.models import CalendarInvite, ensure_feed_token
 from app.events.models import Event, Venue
 from app.events.signals import event_cancelled, event_updated
 from app.extensions import db
 from app.i18n import format_event_when, format_short_day, format_time_range
 from app.mail.outbox import queue_email
 from app.registrations.models import Registration, RegistrationStatus
+from app.registrations.signals import registration_created
 
 # Changes that move what a registrant's calendar shows.
 SCHEDULE_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "venue_id", "format", "sessions"})
@@ -160,3 +161,10 @@ def _event_updated(event: Event, changes: dict[str, tuple] | None = None, **_kwa
 @event_cancelled.connect
 def _event_cancelled(event: Event, **_kwargs: Any) -> None:
     notify_cancellation(event)
+
+
+@registration_created.connect
+def _give_the_address_a_feed(registration: Registration, **_: Any) -> None:
+    """Every address that registers gets its personal feed token in the same transaction,
+    so the confirmation e-mail and the attendee page only ever read it."""
+    ensure_feed_token(registration.email)

@@ -11,8 +11,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
-    has_request_context,
     redirect,
     request,
     url_for,
@@ -23,7 +21,7 @@ from flask_wtf import FlaskForm
 
 from app.cache import cached
 from app.calendars import bp, ical, services
-from app.calendars.models import ensure_feed_token, reset_feed_token
+from app.calendars.models import feed_token_for, reset_feed_token
 from app.events.labels import EVENT_KINDS, label
 from app.events.models import Event, Project
 from app.extensions import db
@@ -176,11 +174,7 @@ def reset_feed(token: str):
                 "Subscribe again with the new address."), "success")
     else:
         flash(_("The request has expired. Please try again."), "danger")
-    if "registrations.attendee" in current_app.view_functions:
-        target = url_for("registrations.attendee", token=token)
-    else:
-        target = f"/registrations/{token}/"
-    return redirect(target + "#calendar", code=303)
+    return redirect(url_for("registrations.attendee", token=token) + "#calendar", code=303)
 
 
 # --- helpers for the fragments other pages include ----------------------------------------
@@ -227,11 +221,11 @@ def list_subscribe_links(filters) -> dict:
             + urlencode({"cid": _webcal(url)}), "narrowed": bool(args)}
 
 
-def personal_feed_links(registration: Registration) -> dict:
-    """The address's personal feed; a token made during a page view is kept (see below)."""
-    row, created = ensure_feed_token(registration.email)
-    if created and has_request_context() and request.method in ("GET", "HEAD"):
-        g.calendar_token_created = True
+def personal_feed_links(registration: Registration) -> dict | None:
+    """The address's personal feed (made when the address registered), or None."""
+    row = feed_token_for(registration.email)
+    if row is None:
+        return None
     url = ical.base_url() + f"/calendar/{row.token}.ics"
     return {"https": url, "webcal": _webcal(url)}
 
@@ -239,23 +233,11 @@ def personal_feed_links(registration: Registration) -> dict:
 def registration_calendar_links(registration: Registration) -> dict:
     ics = ical.base_url() + f"/registrations/{registration.token}/calendar.ics"
     entries = ical.registration_entries(registration, private=False)
-    reset = f"/registrations/{registration.token}/calendar/reset"
-    if has_request_context():
-        reset = url_for("calendars.reset_feed", token=registration.token)
+    reset = url_for("calendars.reset_feed", token=registration.token)
     return {"ics": ics, "entries": [_links(e) for e in entries], "reset": reset,
-            "feed": personal_feed_links(registration), "form": FeedResetForm() if has_request_context() else None}
+            "feed": personal_feed_links(registration), "form": FeedResetForm()}
 
 
-@bp.after_app_request
-def _keep_new_feed_token(response):
-    # A feed token first shown on a page view (GET, which commits nothing) must outlive
-    # the request, or the address on the page would lead nowhere.
-    if g.pop("calendar_token_created", False) and response.status_code < 400:
-        try:
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-    return response
 
 
 @bp.app_context_processor
