@@ -167,7 +167,7 @@ def measure(name: str, db_url: str, tmp: Path, bare_port: int) -> list[tuple[str
         cookie, token = form_session(form_url)
         results = [
             (f"{name}: GET the form", wrk(form_url, "", 200, tmp)),
-            (f"{name}: POST a registration", wrk(form_url, POST_LUA % {"cookie": cookie, "token": token}, 200, tmp)),
+            (f"{name}: POST a registration", wrk(form_url, POST_LUA % {"cookie": cookie, "token": token}, 303, tmp)),
         ]
         print(f"  {name}: {check(db_url)}")
         return results

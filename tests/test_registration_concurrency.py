@@ -84,7 +84,7 @@ def _run(app_config, monkeypatch, *, bypass_lock: bool, people: int, seats_left:
     _widen_race_window(monkeypatch, bypass_lock=bypass_lock)
     try:
         codes = _race(race_app, slug, people)
-        assert Tally(codes) == {200: people}, codes
+        assert Tally(codes) == {303: people}, codes
         return _outcome(race_app, event_id)
     finally:
         with race_app.app_context():
@@ -129,7 +129,7 @@ def _run_on_file(config, monkeypatch, *, bypass_lock: bool):
     _widen_race_window(monkeypatch, bypass_lock=bypass_lock)
     try:
         codes = _race(file_app, slug, 16)
-        assert Tally(codes) == {200: 16}, codes
+        assert Tally(codes) == {303: 16}, codes
         return _outcome(file_app, event_id)
     finally:
         with file_app.app_context():

@@ -9,6 +9,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -86,6 +87,17 @@ def register(slug: str):
 
 
 def _check_inbox(event: Event, email: str):
+    # Post/redirect/get: reloading the answer must not send the form again.
+    session["registration_sent_to"] = email
+    return redirect(url_for("registrations.sent", slug=event.slug), code=303)
+
+
+@bp.get("/events/<slug>/register/sent")
+def sent(slug: str):
+    event = db.session.scalar(sa.select(Event).where(Event.slug == slug))
+    if event is None or event.status == EventStatus.DRAFT:
+        abort(404)
+    email = session.pop("registration_sent_to", "")
     return render_template("registrations/link_sent.html", event=event, email=email)
 
 
