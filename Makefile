@@ -67,6 +67,7 @@ run: install migrate
 	@if $(BIN)/python -m app.demo_needed; then $(BIN)/flask demo load; fi
 	@echo "Serving on http://127.0.0.1:$(PORT) (scheduler running beside it); Ctrl-C stops both."
 	@trap 'kill 0' INT TERM EXIT; \
+	export BASE_URL="$${BASE_URL:-http://127.0.0.1:$(PORT)}"; \
 	$(BIN)/flask scheduler run & \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
 

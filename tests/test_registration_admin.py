@@ -86,7 +86,9 @@ def test_checking_in_from_the_list_and_by_the_qr_code(client, auth, organiser, e
     b = register_attendee(event, person(2)).registration
     db.session.commit()
     auth.login(organiser)
-    client.post(f"/admin/registrations/{a.id}/checkin", data={"attended": "1"})
+    resp = client.post(f"/admin/registrations/{a.id}/checkin", data={"attended": "1"},
+                       follow_redirects=True)
+    assert "Verdi 1 è registrato/a come presente" in text(resp)  # feedback at the door
     page = text(client.get(f"/admin/checkin/{b.token}"))
     assert "Verdi 2" in page and "Segna come presente" in page
     resp = client.post(f"/admin/checkin/{b.token}", follow_redirects=True)

@@ -180,13 +180,16 @@ def promote_registration(reg_id: int):
 def toggle_checkin(reg_id: int):
     reg = _registration_or_404(reg_id)
     if ConfirmForm().validate_on_submit():
+        attended = request.form.get("attended", "1") == "1"
         try:
-            services.check_in(reg, attended=request.form.get("attended", "1") == "1")
+            services.check_in(reg, attended=attended)
         except services.RegistrationError as exc:
             db.session.rollback()
             flash(str(exc.message), "warning")
         else:
             db.session.commit()
+            flash(_("%(name)s is checked in.", name=reg.full_name) if attended
+                  else _("Check-in of %(name)s undone.", name=reg.full_name), "success")
     return _back(reg)
 
 

@@ -46,7 +46,7 @@ CATEGORIES = {
     "altro": _l("Other"),
 }
 MODES = {
-    AttendanceMode.IN_PERSON: _l("In presence"),
+    AttendanceMode.IN_PERSON: _l("In person"),
     AttendanceMode.ONLINE: _l("Online"),
 }
 STATUSES = {
@@ -284,8 +284,8 @@ class MessageForm(FlaskForm):
         (RegistrationStatus.WAITLISTED.value, _l("Waiting list only")),
     ], validators=[Optional()])
     mode = SelectField(_l("Attendance"), choices=[
-        ("", _l("In presence and online")),
-        (AttendanceMode.IN_PERSON.value, _l("In presence only")),
+        ("", _l("In person and online")),
+        (AttendanceMode.IN_PERSON.value, _l("In person only")),
         (AttendanceMode.ONLINE.value, _l("Online only")),
     ], validators=[Optional()])
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
