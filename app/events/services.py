@@ -30,7 +30,6 @@ from app.extensions import db
 from app.text import markdown_to_text
 
 PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
-WHEN_CHOICES = ("upcoming", "past")
 
 
 @dataclass(frozen=True)

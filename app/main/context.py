@@ -18,8 +18,6 @@ def register(app: Flask) -> None:
     )
 
     app.jinja_env.globals.update(TEMPLATE_HELPERS)
-    # Lets a page link to another capability's endpoint only once it exists.
-    app.jinja_env.globals["has_endpoint"] = lambda name: name in current_app.view_functions
 
     @app.context_processor
     def inject():

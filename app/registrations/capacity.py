@@ -294,6 +294,3 @@ def sync_page_state(counters: Counters) -> None:
 def confirmed_keys(registration: Registration) -> list[str]:
     return keys_for(registration.attendance_mode, [p.id for p in registration.parts])
 
-
-def is_hybrid(event: Event) -> bool:
-    return event.format == EventFormat.HYBRID
