@@ -111,6 +111,20 @@ def test_a_two_day_hybrid_event_asks_mode_and_days(client):
     assert reg.is_online and [p.title for p in reg.parts] == ["Sinergie e open data", "Transizione giusta"]
 
 
+def test_every_mistake_is_shown_on_the_first_try(client):
+    event = EventFactory(slug="mestre", format=EventFormat.HYBRID)
+    SessionFactory(event=event, title="Giornata 1", registrable=True)
+    db.session.commit()
+    resp = client.post("/events/mestre/register", data=form(
+        attendance_mode="online", email="not-an-address", privacy_consent=None))
+    body = page(resp)
+    assert resp.status_code == 422
+    assert "indirizzo e-mail valido" in body
+    assert "informativa sulla privacy" in body
+    assert "Scegli almeno una giornata o parte." in body  # the days, in the same answer
+    assert registrations() == []
+
+
 @pytest.mark.parametrize("overrides, message", [
     ({"email": "not-an-address"}, "indirizzo e-mail valido"),
     ({"privacy_consent": None}, "informativa sulla privacy"),

@@ -222,6 +222,10 @@ def build_form(event: Event, questions: list[Question], *, organiser: bool = Fal
         form.attendance_mode.validators = []
         form.attendance_mode.flags.required = False
     form.parts.choices = [(p.id, _part_label(p, availability)) for p in event.registrable_parts]
+    if form.parts.choices:
+        # Checked with the other fields, so every mistake shows on the first try.
+        form.parts.validators = [DataRequired(message=_l("Choose at least one part."))]
+        form.parts.flags.required = True
     return form
 
 
