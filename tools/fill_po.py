@@ -1,6 +1,7 @@
 """Fill msgstr entries of a .po file from a JSON object {msgid: translation}.
 
-A message with a context is keyed "context|msgid".
+A message with a context is keyed "context|msgid"; a plural message is keyed by its
+singular msgid and given a list of forms.
 
     python tools/fill_po.py app/<pkg>/translations/it/LC_MESSAGES/messages.po translations.json
 """
@@ -16,15 +17,16 @@ def fill(po_path: str, mapping: dict[str, str]) -> list[str]:
     with open(po_path, "rb") as fh:
         catalog = read_po(fh)
     for message in catalog:
-        key = f"{message.context}|{message.id}" if message.context else message.id
-        if message.id and isinstance(key, str) and key in mapping:
-            message.string = mapping[key]
+        msgid = message.id if isinstance(message.id, str) else message.id[0] if message.id else ""
+        key = f"{message.context}|{msgid}" if message.context else msgid
+        if msgid and key in mapping:
+            value = mapping[key]
+            message.string = tuple(value) if isinstance(value, list) else value
             message.flags.discard("fuzzy")
     with open(po_path, "wb") as fh:
         write_po(fh, catalog, width=0)
-    return [
-        f"{m.context}|{m.id}" if m.context else m.id for m in catalog if m.id and not m.string
-    ]
+    return [m.id for m in catalog if m.id and not (
+        all(m.string) if isinstance(m.string, tuple | list) else m.string)]
 
 
 if __name__ == "__main__":

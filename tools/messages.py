@@ -70,9 +70,16 @@ def missing(pkg: str) -> list[str]:
     if po.exists():
         with po.open("rb") as fh:
             translated = {
-                (m.context, m.id) for m in read_po(fh) if m.id and m.string and not m.fuzzy
+                (m.context, m.id) for m in read_po(fh) if m.id and has_text(m) and not m.fuzzy
             }
     return [label(c, m) for c, m in wanted if (c, m) not in translated]
+
+
+def has_text(message) -> bool:
+    """A plural message needs every form filled in, not just a tuple of empty strings."""
+    if isinstance(message.string, tuple | list):
+        return all(message.string)
+    return bool(message.string)
 
 
 def label(context: str | None, msgid) -> str:
@@ -89,7 +96,7 @@ def translations_by_catalogue() -> dict[tuple, dict[str, str]]:
             continue
         with po.open("rb") as fh:
             for m in read_po(fh):
-                if m.id and m.string:
+                if m.id and has_text(m):
                     key = (m.context, m.id if isinstance(m.id, str) else m.id[0])
                     found.setdefault(key, {})[pkg] = str(m.string)
     return found
@@ -111,7 +118,7 @@ def update(pkg: str) -> list[str]:
         subprocess.run(args, cwd=ROOT, check=True)
     with po.open("rb") as fh:
         catalog = read_po(fh)
-    return [label(m.context, m.id) for m in catalog if m.id and not m.string]
+    return [label(m.context, m.id) for m in catalog if m.id and not has_text(m)]
 
 
 if __name__ == "__main__":
