@@ -88,7 +88,14 @@ def test_progress_counters_pause_and_resume_from_the_back_office(app, client, au
         SubscriberFactory()
     campaign = CampaignFactory()
     db.session.commit()
-    client.post(f"/admin/newsletter/{campaign.id}/send-now")
+    page = client.get(f"/admin/newsletter/{campaign.id}/").get_data(as_text=True)
+    assert "Va a 4 iscritti." in page
+    # Without ticking the confirmation nothing starts.
+    resp = client.post(f"/admin/newsletter/{campaign.id}/send-now", follow_redirects=True)
+    assert "Spunta la casella per confermare l&#39;invio." in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Campaign, campaign.id).status == CampaignStatus.DRAFT
+    client.post(f"/admin/newsletter/{campaign.id}/send-now", data={"confirm": "y"})
     send_due_campaigns(max_messages=2)
 
     page = client.get(f"/admin/newsletter/{campaign.id}/").get_data(as_text=True)

@@ -9,7 +9,7 @@ from app.admin.permissions import admin_required
 from app.extensions import db
 from app.mail.outbox import queue_email
 from app.newsletter import admin_bp, services
-from app.newsletter.forms import CampaignForm, ConfirmForm, ScheduleForm, TestSendForm
+from app.newsletter.forms import CampaignForm, ConfirmForm, ScheduleForm, SendNowForm, TestSendForm
 from app.newsletter.models import Campaign, Subscriber
 from app.newsletter.sending import campaign_context, render_campaign, smtp_transport
 
@@ -84,6 +84,8 @@ def detail(campaign_id: int):
         schedule_form=ScheduleForm(),
         test_form=TestSendForm(),
         action_form=ConfirmForm(),
+        send_form=SendNowForm(),
+        recipients=services.recipients_count(campaign) if campaign.status.value == "draft" else None,
         smtp_configured=smtp_transport() is not None,
     )
 
@@ -150,6 +152,11 @@ def schedule(campaign_id: int):
 
 @admin_bp.post("/<int:campaign_id>/send-now")
 def send_now(campaign_id: int):
+    form = SendNowForm()
+    if not form.validate_on_submit():
+        flash(" ".join(map(str, form.confirm.errors)) or _("The request has expired. Please try again."),
+              "danger")
+        return redirect(url_for("newsletter_admin.detail", campaign_id=campaign_id))
     return _transition(campaign_id, lambda c, user: services.schedule_campaign(c, None, user=user),
                        _("Sending starts within a minute."))
 

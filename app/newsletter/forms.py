@@ -87,6 +87,15 @@ class ConfirmForm(FlaskForm):
     """A button: confirming or leaving is a POST, so link scanners change nothing."""
 
 
+class SendNowForm(FlaskForm):
+    """Sending to every subscriber cannot be taken back: the organiser ticks a box first."""
+
+    confirm = BooleanField(
+        _l("I have checked the preview: send this issue now"),
+        validators=[DataRequired(message=_l("Tick the box to confirm the sending."))],
+    )
+
+
 class CampaignForm(FlaskForm):
     subject = StringField(_l("Subject"), filters=[_strip],
                           validators=[DataRequired(), Length(max=200)])

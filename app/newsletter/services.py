@@ -383,6 +383,10 @@ def subscriber_counts() -> dict[str, int]:
     return {SubscriberStatus(s).value: n for s, n in rows}
 
 
+def recipients_count(campaign: Campaign) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(recipients_query(campaign).subquery()))
+
+
 def recipients_query(campaign: Campaign) -> sa.Select:
     """Subscriber ids an issue goes to: active, in its language, with one of its topics."""
     stmt = sa.select(Subscriber.id).where(Subscriber.status == SubscriberStatus.ACTIVE)
