@@ -135,17 +135,10 @@ def personal_feed(token: str):
     return _calendar_response(fp, build, private=True, filename="my-events.ics")
 
 
-def _registration(token: str) -> Registration:
-    registration = registration_services.find_by_token(token)
-    if registration is None:
-        abort(404)
-    return registration
-
-
 @bp.get("/registrations/<token>/calendar.ics")
 def registration_ics(token: str):
     """The attendee's own event (their parts), for download from their private page."""
-    registration = _registration(token)
+    registration = registration_services.find_by_token_or_404(token)
     event = registration.event
     if not event.is_public:
         abort(404)
@@ -165,7 +158,7 @@ def registration_ics(token: str):
 
 @bp.post("/registrations/<token>/calendar/reset")
 def reset_feed(token: str):
-    registration = _registration(token)
+    registration = registration_services.find_by_token_or_404(token)
     form = FeedResetForm()
     if form.validate_on_submit():
         reset_feed_token(registration.email)

@@ -13,7 +13,6 @@ from app.events.models import Event, EventStatus, Session
 from app.extensions import db
 from app.i18n import SUPPORTED, current_language
 from app.registrations import services as registration_services
-from app.registrations.models import Registration
 
 PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
 
@@ -52,14 +51,10 @@ def programme(slug: str):
     return response
 
 
-def _registration_by_token(token: str) -> Registration | None:
-    return registration_services.find_by_token(token)
-
-
 @bp.get("/registrations/<token>/certificate.pdf")
 def certificate(token: str):
-    registration = _registration_by_token(token)
-    if registration is None or not pdf.can_have_certificate(registration):
+    registration = registration_services.find_by_token_or_404(token)
+    if not pdf.can_have_certificate(registration):
         abort(404)
     response = pdf_response(
         pdf.render_certificate(registration), pdf.certificate_filename(registration)

@@ -197,9 +197,7 @@ def toggle_checkin(reg_id: int):
 @login_required
 def checkin(token: str):
     """The page a printed or on-screen QR code opens for the organiser at the door."""
-    reg = services.find_by_token(token)
-    if reg is None:
-        abort(404)
+    reg = services.find_by_token_or_404(token)
     if not can_manage(current_user, reg.event):
         abort(403)
     form = ConfirmForm()

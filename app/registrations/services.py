@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
+from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
 
 from app.db import utcnow
@@ -140,6 +140,15 @@ def find_by_token(token: str) -> Registration | None:
     reg = db.session.scalar(sa.select(Registration).where(Registration.token == token))
     if reg is None or not hmac.compare_digest(reg.token.encode(), token.encode()):
         return None
+    return reg
+
+
+def find_by_token_or_404(token: str) -> Registration:
+    """For the views behind a private link: an unknown or altered token is a 404,
+    like `db.get_or_404`."""
+    reg = find_by_token(token)
+    if reg is None:
+        abort(404)
     return reg
 
 

@@ -109,16 +109,9 @@ def _show_error(form, exc: services.RegistrationError) -> None:
         form.form_errors.append(exc.message)
 
 
-def _registration_or_404(token: str):
-    reg = services.find_by_token(token)
-    if reg is None:
-        abort(404)
-    return reg
-
-
 @bp.get("/registrations/<token>/")
 def attendee(token: str):
-    reg = _registration_or_404(token)
+    reg = services.find_by_token_or_404(token)
     event = reg.event
     private_materials = []
     join_url = ""
@@ -151,7 +144,7 @@ def _qr(url: str) -> Markup:
 
 @bp.route("/registrations/<token>/cancel", methods=["GET", "POST"])
 def cancel(token: str):
-    reg = _registration_or_404(token)
+    reg = services.find_by_token_or_404(token)
     form = ConfirmForm()
     if reg.is_cancelled:
         flash(_("This registration is already cancelled."), "info")
@@ -173,7 +166,7 @@ def cancel(token: str):
 
 @bp.route("/registrations/<token>/erase", methods=["GET", "POST"])
 def erase(token: str):
-    reg = _registration_or_404(token)
+    reg = services.find_by_token_or_404(token)
     form = ConfirmForm()
     if form.validate_on_submit():
         slug = reg.event.slug
