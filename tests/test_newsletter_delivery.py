@@ -44,6 +44,13 @@ def copies(server) -> Counter:
     return Counter(m["X-Envelope-To"] for m in server.messages)
 
 
+def assert_everyone_got_one_copy(mail, emails, campaign) -> None:
+    """Counted at the SMTP server: each address exactly once, and the issue done."""
+    assert copies(mail) == {e: 1 for e in emails}
+    db.session.refresh(campaign)
+    assert campaign.status == CampaignStatus.SENT
+
+
 def scheduled_campaign(**kwargs) -> Campaign:
     campaign = CampaignFactory(**kwargs)
     services.schedule_campaign(campaign, None)
@@ -143,9 +150,7 @@ def test_smtp_server_down_then_back_sends_everyone_once(app, mail):
 
     app.config["MAIL_PORT"] = real_port
     send_due_campaigns()
-    assert copies(mail) == {e: 1 for e in emails}
-    db.session.refresh(campaign)
-    assert campaign.status == CampaignStatus.SENT
+    assert_everyone_got_one_copy(mail, emails, campaign)
 
 
 def test_451_in_the_middle_of_a_campaign_is_retried_and_nobody_gets_two(app, mail):
@@ -235,9 +240,7 @@ def test_pause_stops_sending_and_resume_continues_without_repeats(app, mail):
     services.resume_campaign(campaign)
     db.session.commit()
     send_due_campaigns()
-    assert copies(mail) == {e: 1 for e in emails}
-    db.session.refresh(campaign)
-    assert campaign.status == CampaignStatus.SENT
+    assert_everyone_got_one_copy(mail, emails, campaign)
 
 
 def test_a_crashed_senders_batch_comes_back_after_its_lease(app, mail):
@@ -256,9 +259,7 @@ def test_a_crashed_senders_batch_comes_back_after_its_lease(app, mail):
                        .values(claimed_until=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     send_due_campaigns()
-    assert copies(mail) == {e: 1 for e in emails}
-    db.session.refresh(campaign)
-    assert campaign.status == CampaignStatus.SENT
+    assert_everyone_got_one_copy(mail, emails, campaign)
 
 
 def test_a_crash_between_acceptance_and_commit_repeats_one_message_only(app, mail):
