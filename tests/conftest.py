@@ -103,6 +103,16 @@ def auth(client):
     return AuthActions(client)
 
 
+class QueryLog:
+    """Called, the number of SQL statements run so far; `.log` holds their text."""
+
+    def __init__(self, statements: list[str]) -> None:
+        self.log = statements
+
+    def __call__(self) -> int:
+        return len(self.log)
+
+
 @pytest.fixture
 def count_queries(app):
     """Context manager that counts SQL statements: `with count_queries() as n: ...; n()`."""
@@ -117,7 +127,7 @@ def count_queries(app):
 
         sa.event.listen(db.engine, "before_cursor_execute", before)
         try:
-            yield lambda: len(statements)
+            yield QueryLog(statements)
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", before)
 

@@ -189,3 +189,12 @@ def test_the_seats_left_on_a_cached_page_follow_each_registration(client):
         ))
         db.session.commit()
         assert f"{left} posti liberi" in page(client)
+
+
+def test_a_cache_miss_reads_the_page_stamp_once(client, count_queries):
+    EventFactory(slug="cached")
+    db.session.commit()
+    with count_queries() as statements:
+        page(client)  # cookie-less: the fast path reads the stamp, then the view renders
+    stamp_reads = [s for s in statements.log if "capacity_counters" in s and "events.slug" in s]
+    assert len(stamp_reads) == 1

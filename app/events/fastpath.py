@@ -18,6 +18,7 @@ from flask import Flask
 from app.events import services
 
 PATH = re.compile(r"^/events/([^/]+)/$")
+STAMP_KEY = "eventi.event_page_stamp"
 
 
 def page_key(slug: str, stamp: str, language: str) -> str:
@@ -81,6 +82,8 @@ class EventPageFastPath:
                 engine, cache = self._resources()
                 with engine.connect() as conn:
                     stamp = services.event_page_stamp_on(conn, slug)
+                # On a miss the view renders the page: it reuses this stamp, read a moment ago.
+                environ[STAMP_KEY] = (slug, stamp)
                 if stamp is not None:
                     language = self.app.config.get("BABEL_DEFAULT_LOCALE", "it")
                     key = page_key(slug, stamp, language)

@@ -13,7 +13,7 @@ from flask import (
 
 from app.cache import get_cache
 from app.events import bp, services
-from app.events.fastpath import page_etag, page_headers, page_key
+from app.events.fastpath import STAMP_KEY, page_etag, page_headers, page_key
 from app.events.filter_form import EventFilterForm
 from app.extensions import db
 from app.i18n import current_language
@@ -104,7 +104,8 @@ def detail(slug: str):
             abort(404)
         return Response(body, mimetype="text/html")
 
-    stamp = services.event_page_stamp(slug)
+    read = request.environ.get(STAMP_KEY)
+    stamp = read[1] if read and read[0] == slug else services.event_page_stamp(slug)
     if stamp is None:
         abort(404)
     key = page_key(slug, stamp, current_language())
