@@ -24,6 +24,7 @@ BLUEPRINT_PACKAGES = (
     "app.newsletter",
     "app.mail",
     "app.reminders",
+    "app.ops",
 )
 
 

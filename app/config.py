@@ -37,8 +37,15 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _list(name: str) -> list[str]:
+    return [part for part in os.environ.get(name, "").replace(",", " ").split() if part]
+
+
 class Config:
     SECRET_KEY = None  # filled lazily in create_app so tests never touch instance/
+    # Former keys, still accepted to read sessions and signed values (newest first):
+    # rotate SECRET_KEY without logging everyone out (docs/operations.md).
+    SECRET_KEY_FALLBACKS = _list("SECRET_KEY_FALLBACKS")
     SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 
@@ -84,6 +91,22 @@ class Config:
 
     EVENTS_PER_PAGE = 20
 
+    # Behind proxies: how many set each X-Forwarded-* header (0 = not behind a proxy).
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+    PROXY_FIX_X_PROTO = int(os.environ.get("PROXY_FIX_X_PROTO", "0"))
+    PROXY_FIX_X_HOST = int(os.environ.get("PROXY_FIX_X_HOST", "0"))
+    PROXY_FIX_X_PORT = int(os.environ.get("PROXY_FIX_X_PORT", "0"))
+    PROXY_FIX_X_PREFIX = int(os.environ.get("PROXY_FIX_X_PREFIX", "0"))
+    # Logs: "text" or "json"; one line per request unless LOG_REQUESTS is off.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # Who may read /metrics (addresses or networks, after PROXY_FIX_X_FOR).
+    METRICS_ALLOWED_NETWORKS = os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
+    # Largest request body accepted (bytes); nginx's client_max_body_size must match.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
+    # Seconds a client is asked to wait when the database is unreachable (503).
+    DB_UNAVAILABLE_RETRY_AFTER = int(os.environ.get("DB_UNAVAILABLE_RETRY_AFTER", "5"))
+
 
 class DevelopmentConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -105,6 +128,10 @@ class TestConfig(Config):
     MAIL_SERVER = ""
     CACHE_REDIS_URL = ""
     RATELIMIT_STORAGE_URI = "memory://"
+    SECRET_KEY_FALLBACKS: list[str] = []
+    PROXY_FIX_X_FOR = PROXY_FIX_X_PROTO = PROXY_FIX_X_HOST = PROXY_FIX_X_PORT = 0
+    PROXY_FIX_X_PREFIX = 0
+    METRICS_ALLOWED_NETWORKS = "127.0.0.1/32,::1/128"
 
 
 def runtime_defaults(app) -> None:

@@ -16,6 +16,16 @@ def new_message_id() -> str:
     return f"<{secrets.token_hex(16)}@{domain}>"
 
 
+def _with_request_id(headers: dict[str, str] | None) -> dict[str, str]:
+    """The request that caused an e-mail is named in its X-Request-ID header, as in the logs."""
+    from app.ops.logs import current_request_id
+
+    headers = dict(headers or {})
+    if request_id := current_request_id():
+        headers.setdefault("X-Request-ID", request_id)
+    return headers
+
+
 def queue_email(
     recipient: str,
     template: str,
@@ -49,7 +59,7 @@ def queue_email(
         body_text=text,
         body_html=html,
         language=language,
-        headers=dict(headers or {}),
+        headers=_with_request_id(headers),
         attachments=list(attachments or []),
         message_id=new_message_id(),
         event_id=event_id,
