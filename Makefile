@@ -6,19 +6,29 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: browser-deps run test install install-dev assets translations migrate lint bench screenshots clean serve
+.PHONY: browser-deps run test install install-dev assets translations migrate lint bench screenshots clean serve lock cluster-test cluster-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+# Every Python dependency comes from a lock with hashes (`make lock` writes them from the
+# ranges in pyproject.toml); the project itself is then installed without resolving again.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+$(VENV)/.installed-dev: requirements-dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(VENV)/.installed $@
+
+LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: | $(BIN)/python
+	$(BIN)/pip install -q pip-tools
+	$(BIN)/pip-compile $(LOCK_OPTIONS) -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra dev -o requirements-dev.lock pyproject.toml
 
 install: $(VENV)/.installed assets translations system-packages
 install-dev: $(VENV)/.installed-dev assets translations system-packages browser-deps
@@ -69,7 +79,7 @@ run: install migrate
 	@trap 'kill 0' INT TERM EXIT; \
 	export BASE_URL="$${BASE_URL:-http://127.0.0.1:$(PORT)}"; \
 	$(BIN)/flask scheduler run & \
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+	GUNICORN_BIND=127.0.0.1:$(PORT) GUNICORN_WORKERS=2 $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
 
 test: install-dev
 	$(BIN)/pytest
@@ -77,6 +87,25 @@ test: install-dev
 	  echo "== again on PostgreSQL =="; \
 	  DATABASE_BACKEND=postgres $(BIN)/pytest; \
 	fi
+
+# Two app hosts behind Debian's nginx, PostgreSQL, Redis, two schedulers and an SMTP relay,
+# all on this machine's loopback addresses, through the files in deploy/ (tests/cluster/).
+cluster-deps:
+	@command -v nginx >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing nginx (its default site is not started)"; \
+	  $$SUDO apt-get update -qq; \
+	  made=""; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\nexit 101\n' | $$SUDO tee /usr/sbin/policy-rc.d >/dev/null; \
+	    $$SUDO chmod +x /usr/sbin/policy-rc.d; made=1; fi; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nginx >/dev/null; \
+	  status=$$?; [ -n "$$made" ] && $$SUDO rm -f /usr/sbin/policy-rc.d; exit $$status; }
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+
+cluster-test: install-dev cluster-deps
+	$(BIN)/python -m tests.cluster.run
 
 lint: install-dev
 	$(BIN)/ruff check .

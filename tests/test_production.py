@@ -268,3 +268,28 @@ def test_secret_key_fallbacks_come_from_the_environment(monkeypatch):
 
     monkeypatch.setenv("SECRET_KEY_FALLBACKS", "older-key, oldest-key")
     assert _list("SECRET_KEY_FALLBACKS") == ["older-key", "oldest-key"]
+
+
+def test_a_connection_cut_after_the_answer_was_built_does_not_turn_it_into_an_error(monkeypatch):
+    import sqlite3
+
+    app = create_app(make_config())  # no outer app context: teardown runs as in production
+    app.add_url_rule("/count-users", "count_users",
+                     lambda: str(db.session.scalar(sa.text("SELECT count(*) FROM users"))))
+    with app.app_context():
+        db.create_all()
+        dialect = db.engine.dialect
+    real_rollback = dialect.do_rollback
+    cut = {"done": False}
+
+    def rollback_on_a_dead_connection(dbapi_connection):
+        if not cut["done"]:
+            cut["done"] = True
+            raise sqlite3.OperationalError("terminating connection due to administrator command")
+        return real_rollback(dbapi_connection)
+
+    monkeypatch.setattr(dialect, "do_rollback", rollback_on_a_dead_connection)
+    client = app.test_client()
+    resp = client.get("/count-users")
+    assert cut["done"] and resp.status_code == 200 and resp.text == "0"
+    assert client.get("/count-users").text == "0"  # the next request finds a working session

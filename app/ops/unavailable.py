@@ -45,3 +45,18 @@ def is_connection_error(error: BaseException) -> bool:
 def install(app: Flask) -> None:
     for exc in (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError):
         app.register_error_handler(exc, database_unavailable)
+
+    # Registered after Flask-SQLAlchemy's, so it runs before it (teardowns run in reverse).
+    @app.teardown_appcontext
+    def close_session_even_if_the_connection_died(exc):
+        """A connection cut after the answer was built makes the closing ROLLBACK fail;
+        the answer is already right, so drop the dead connection instead of turning the
+        answer into a 500."""
+        try:
+            db.session.remove()
+        except Exception as error:  # noqa: BLE001 - the driver's error, whatever it is
+            log.warning("closing the session failed: %s", str(error).splitlines()[0] if str(error) else error)
+            try:
+                db.session.remove()  # the failed connection has been invalidated by now
+            except Exception:  # noqa: BLE001
+                pass
