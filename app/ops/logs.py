@@ -24,7 +24,7 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 def current_request_id() -> str | None:
     """The id of the request being served, or None outside a request."""
     if has_request_context():
-        return getattr(g, "request_id", None)
+        return getattr(g, "request_id", None) or request.environ.get("eventi.request_id")
     return None
 
 

@@ -47,6 +47,7 @@ def copy_database(source_url: str, target_url: str, *, batch: int = 1000,
             for table in tables:
                 if dst.scalar(sa.select(sa.func.count()).select_from(table)):
                     raise ValueError(f"the target table {table.name} is not empty")
+            dst.rollback()  # end the checks' transaction: the copy is one transaction of its own
             with dst.begin():
                 for table in tables:
                     count = 0

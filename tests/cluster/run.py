@@ -22,7 +22,6 @@ import shutil
 import signal
 import socket
 import ssl
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -514,14 +513,15 @@ def concurrent_registrations(c: Cluster):
 # -- 2 ---------------------------------------------------------------------------------------
 
 
-def form_fields(html: str, action_contains: str) -> dict[str, list[str]]:
-    """Every field of the form whose action contains `action_contains`, with its current value."""
+def form_fields(html: str, field: str) -> dict[str, list[str]]:
+    """Every field, with its current value, of the first form that has a field named `field`."""
     from html.parser import HTMLParser
 
     class Parser(HTMLParser):
         def __init__(self):
             super().__init__(convert_charrefs=True)
             self.inside = False
+            self.forms: list[dict[str, list[str]]] = []
             self.fields: dict[str, list[str]] = defaultdict(list)
             self.select: str | None = None
             self.textarea: str | None = None
@@ -530,7 +530,9 @@ def form_fields(html: str, action_contains: str) -> dict[str, list[str]]:
         def handle_starttag(self, tag, attrs):
             a = dict(attrs)
             if tag == "form":
-                self.inside = action_contains in (a.get("action") or "")
+                self.inside = True
+                self.fields = defaultdict(list)
+                self.forms.append(self.fields)
             if not self.inside:
                 return
             if tag == "input" and a.get("name"):
@@ -541,9 +543,13 @@ def form_fields(html: str, action_contains: str) -> dict[str, list[str]]:
                     return
                 self.fields[a["name"]].append(a.get("value") or ("y" if kind == "checkbox" else ""))
             elif tag == "select":
-                self.select = a.get("name")
-            elif tag == "option" and self.select and "selected" in a:
-                self.fields[self.select].append(a.get("value", ""))
+                self.select, self.first_option, self.chosen = a.get("name"), None, False
+            elif tag == "option" and self.select:
+                if self.first_option is None:
+                    self.first_option = a.get("value", "")
+                if "selected" in a:
+                    self.chosen = True
+                    self.fields[self.select].append(a.get("value", ""))
             elif tag == "textarea":
                 self.textarea, self.text = a.get("name"), ""
 
@@ -551,6 +557,8 @@ def form_fields(html: str, action_contains: str) -> dict[str, list[str]]:
             if tag == "form":
                 self.inside = False
             elif tag == "select":
+                if self.select and not self.chosen and self.first_option is not None:
+                    self.fields[self.select].append(self.first_option)  # as a browser sends it
                 self.select = None
             elif tag == "textarea" and self.textarea:
                 self.fields[self.textarea].append(self.text)
@@ -562,7 +570,7 @@ def form_fields(html: str, action_contains: str) -> dict[str, list[str]]:
 
     parser = Parser()
     parser.feed(html)
-    return dict(parser.fields)
+    return dict(next(f for f in parser.forms if field in f))
 
 
 @scenario("2. An organiser's edit on one host is what the other host serves next (page, feed, PDF)")
@@ -582,7 +590,7 @@ def no_stale_cache(c: Cluster):
     edit_path = f"/admin/events/{event['id']}/edit"
     page = organiser.get(edit_path)
     assert page.status == 200, f"edit page answered {page.status}"
-    fields = form_fields(page.text, "/edit")
+    fields = form_fields(page.text, "title")
     new_title = f"Titolo modificato {secrets.token_hex(3)}"
     fields["title"] = [new_title]
     resp = organiser.post(edit_path, fields)
@@ -658,7 +666,7 @@ def kill_app_host(c: Cluster):
         b = Browser(c.proxy_port, source_ip=f"127.0.3.{n + 1}", timeout=30)
         i = 0
         while not stop.is_set():
-            path = paths[i % len(paths)] + ("?n=%d" % i if i % 2 else "")
+            path = paths[i % len(paths)] + (f"?n={i}" if i % 2 else "")
             i += 1
             try:
                 status = b.get(path).status
@@ -717,8 +725,7 @@ def kill_app_host(c: Cluster):
     log(f"   GETs: {dict(gets)} ({before} before the kill, {after} in the {time.monotonic() - killed_at:.0f}s after)")
     log(f"   POSTs: {dict(posts)}; failed: {failed_posts}; stored of those: "
         f"{[e for e, _ in failed_posts if e in stored]}; half-written: {half}; answered 303 but missing: {lost}")
-    c.start_host(victim)
-    log(f"   host {victim} started again")
+    c.start_host(victim, wait=False)  # back before scenario 6, which needs both hosts
     ok = (set(gets) == {200} and not failures and not half and not lost and len(emails) == len(post_outcomes))
     return ok, (f"{sum(gets.values())} GETs, failed {sum(v for k, v in gets.items() if k != 200)}; "
                 f"POSTs {dict(posts)}, half-written {len(half)}")
@@ -784,10 +791,16 @@ def kill_scheduler_leader(c: Cluster):
     # Restart a second scheduler so the cluster has a standby again.
     c.procs.procs.pop(name, None)
     c.procs.start(name, [str(BIN / "flask"), "scheduler", "run"], c.env)
+    # The one documented window (README, "The one window in which a crash can repeat a
+    # message"): the message the killed leader had handed to the relay but not yet marked
+    # sent goes out again, with the same Message-ID. At most one per killed sender.
+    same_id = all(len(ids[r]) == 1 for r in twice)
     ok = (takeover is not None and takeover <= LEASE_SECONDS + POLL_SECONDS + 1
-          and missing == 0 and not twice)
+          and missing == 0 and len(twice) <= 1 and same_id)
     return ok, (f"takeover in {takeover and round(takeover, 1)}s (bound {LEASE_SECONDS + POLL_SECONDS}s); "
-                f"{len(copies)}/{recipients} recipients, {len(twice)} with two copies, {missing} missing")
+                f"{len(copies)}/{recipients} recipients, {missing} missing, {recipients - missing - len(twice)} "
+                f"exactly one copy, {len(twice)} a second copy with the same Message-ID "
+                "(the message in flight at the kill: the documented crash window)")
 
 
 # -- 6 ---------------------------------------------------------------------------------------
@@ -817,6 +830,8 @@ def database_cut(c: Cluster):
                 timeline.append((time.monotonic() - t0, status, retry))
             time.sleep(0.02)
 
+    for ip in HOST_IPS:
+        c.wait_for(f"web-{ip}", lambda ip=ip: c.host_ok(ip), timeout=120)
     pids_before = {name: p.pid for name, p in c.procs.procs.items()}
     threads = [threading.Thread(target=load, args=(n,)) for n in range(10)]
     for t in threads:
