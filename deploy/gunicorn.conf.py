@@ -60,7 +60,8 @@ if _control:
 else:
     control_socket_disable = True
 
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = (
         os.path.join(_runtime, "prometheus") if _runtime
         else tempfile.mkdtemp(prefix="eventi-prometheus-")
@@ -72,6 +73,12 @@ def on_starting(server):
     folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder, mode=0o700, exist_ok=True)
+
+
+def on_exit(server):
+    """A folder made here for this run (no runtime directory given) goes with it."""
+    if _own_metrics_dir and not _runtime:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def child_exit(server, worker):

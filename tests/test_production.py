@@ -293,3 +293,32 @@ def test_a_connection_cut_after_the_answer_was_built_does_not_turn_it_into_an_er
     resp = client.get("/count-users")
     assert cut["done"] and resp.status_code == 200 and resp.text == "0"
     assert client.get("/count-users").text == "0"  # the next request finds a working session
+
+
+def test_each_gunicorn_instance_has_its_own_control_socket_or_none(monkeypatch, tmp_path):
+    import os
+    import runpy
+    import shutil
+
+    from gunicorn.config import Config
+
+    from app import ROOT
+
+    for name in ("GUNICORN_CONTROL_SOCKET", "PROMETHEUS_MULTIPROC_DIR", "RUNTIME_DIRECTORY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(tmp_path))  # what systemd gives each unit
+    conf = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert conf["control_socket"] == str(tmp_path / "gunicorn.ctl")
+    assert "control_socket_disable" not in conf
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path / "prometheus")
+    settings = Config()
+    for name, value in conf.items():
+        if name in settings.settings:
+            settings.set(name, value)  # gunicorn 27 knows and accepts every setting
+    assert settings.worker_class_str == "sync" and settings.forwarded_allow_ips == []
+
+    monkeypatch.delenv("RUNTIME_DIRECTORY")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    conf = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert conf["control_socket_disable"] is True and "control_socket" not in conf
+    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
