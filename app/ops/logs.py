@@ -144,6 +144,9 @@ def install(app: Flask) -> None:
     if log_requests is None:
         log_requests = os.environ.get("LOG_REQUESTS", "1") not in ("0", "false", "no", "off")
     app.config["LOG_REQUESTS"] = bool(log_requests)
+    # Alembic's logging set-up (fileConfig) disables loggers that exist when it runs, e.g.
+    # after an in-process `flask db upgrade`: the request log must survive it.
+    REQUEST_LOG.disabled = False
     register_context(app)
 
     @app.before_request

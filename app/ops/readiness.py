@@ -110,6 +110,9 @@ def run_checks() -> dict[str, str]:
                 checks[name] = check()
             except Exception as exc:  # noqa: BLE001
                 db.session.rollback()
-                checks[name] = f"error: {type(exc).__name__}"
+                if checks.get("migrations", "ok") != "ok":
+                    checks[name] = "unknown until the database is migrated"
+                else:
+                    checks[name] = f"error: {type(exc).__name__}"
     db.session.rollback()
     return checks
