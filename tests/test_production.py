@@ -129,6 +129,18 @@ def _stamp_head(app):
     db.session.commit()
 
 
+@pytest.fixture
+def unstamped(app):
+    """No alembic_version table before or after (the PostgreSQL test database is reused)."""
+    def drop():
+        db.session.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+
+    drop()
+    yield
+    drop()
+
+
 def _lease(age_seconds: float):
     now = utcnow()
     db.session.merge(SchedulerLease(
@@ -138,7 +150,7 @@ def _lease(age_seconds: float):
     db.session.commit()
 
 
-def test_readyz_names_pending_migrations_and_a_silent_scheduler(app, client):
+def test_readyz_names_pending_migrations_and_a_silent_scheduler(app, client, unstamped):
     resp = client.get("/readyz")
     assert resp.status_code == 503
     body = resp.get_json()
@@ -160,7 +172,7 @@ def test_readyz_names_pending_migrations_and_a_silent_scheduler(app, client):
     assert body["checks"]["scheduler"].startswith("lease last renewed 95s ago")
 
 
-def test_readyz_checks_redis_when_it_is_configured(app, client):
+def test_readyz_checks_redis_when_it_is_configured(app, client, unstamped):
     _stamp_head(app)
     _lease(age_seconds=1)
     app.config["CACHE_REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"
