@@ -13,15 +13,17 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 # Every Python dependency comes from a lock with hashes (`make lock` writes them from the
-# ranges in pyproject.toml); the project itself is then installed without resolving again.
+# ranges in pyproject.toml); installing the project afterwards finds them all in place.
+# A dependency added to pyproject.toml but not yet locked is still installed (from its
+# range, unhashed) so nothing breaks; tests/test_lock.py fails until `make lock` is run.
 $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --require-hashes -r requirements.lock
-	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/pip install -q -e .
 	touch $@
 
 $(VENV)/.installed-dev: requirements-dev.lock pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
-	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/pip install -q -e '.[dev]'
 	touch $(VENV)/.installed $@
 
 LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
