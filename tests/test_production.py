@@ -171,6 +171,12 @@ def test_readyz_names_pending_migrations_and_a_silent_scheduler(app, client, uns
     assert body["failing"] == ["scheduler"]
     assert body["checks"]["scheduler"].startswith("lease last renewed 95s ago")
 
+    # A newer release migrated the database (rolling upgrade): this host says so.
+    db.session.execute(sa.text("UPDATE alembic_version SET version_num = 'f00dfeed0042'"))
+    db.session.commit()
+    body = client.get("/readyz").get_json()
+    assert body["checks"]["migrations"] == "database is ahead of this release: f00dfeed0042"
+
 
 def test_readyz_checks_redis_when_it_is_configured(app, client, unstamped):
     _stamp_head(app)

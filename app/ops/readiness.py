@@ -14,9 +14,9 @@ from app.db import utcnow
 from app.extensions import db
 
 
-def _migration_heads() -> set[str]:
+def _scripts():
     ext = current_app.extensions
-    if "eventi_migration_heads" not in ext:
+    if "eventi_migration_scripts" not in ext:
         from alembic.config import Config
         from alembic.script import ScriptDirectory
 
@@ -24,8 +24,19 @@ def _migration_heads() -> set[str]:
 
         config = Config()
         config.set_main_option("script_location", str(ROOT / "migrations"))
-        ext["eventi_migration_heads"] = set(ScriptDirectory.from_config(config).get_heads())
-    return ext["eventi_migration_heads"]
+        ext["eventi_migration_scripts"] = ScriptDirectory.from_config(config)
+    return ext["eventi_migration_scripts"]
+
+
+def _migration_heads() -> set[str]:
+    return set(_scripts().get_heads())
+
+
+def _known(revision: str) -> bool:
+    try:
+        return _scripts().get_revision(revision) is not None
+    except Exception:  # noqa: BLE001 - alembic's "no such revision"
+        return False
 
 
 def check_database() -> str:
@@ -47,9 +58,10 @@ def check_migrations() -> str:
         current = set()
     if current == heads:
         return "ok"
-    missing = sorted(heads - current)
-    return "pending: " + ", ".join(missing) if missing else "database is ahead: " + ", ".join(
-        sorted(current - heads))
+    unknown = sorted(r for r in current if not _known(r))
+    if unknown:  # migrated by a newer release (during a rolling upgrade)
+        return "database is ahead of this release: " + ", ".join(unknown)
+    return "pending: " + ", ".join(sorted(heads - current))
 
 
 def check_redis(url: str) -> str:
