@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import vobject
 
 from app.calendars.models import CalendarFeedToken, get_or_create_feed_token
+from app.db import utcnow
 from app.events.models import EventFormat, EventKind, EventStatus
 from app.extensions import db
 from app.registrations.models import AttendanceMode, RegistrationStatus
@@ -277,7 +278,7 @@ def test_feed_cache_is_keyed_on_database_state_not_process_memory(app, client):
     assert b"Prima" in get_ics(client, "/calendar.ics").data
     db.session.execute(
         sa.update(Event).where(Event.id == event.id)
-        .values(title="Dopo", version=Event.version + 1, updated_at=datetime.now(UTC))
+        .values(title="Dopo", version=Event.version + 1, updated_at=utcnow())
     )
     db.session.commit()
     db.session.expire_all()
