@@ -323,7 +323,10 @@ def test_each_gunicorn_instance_has_its_own_control_socket_or_none(monkeypatch, 
     from app import ROOT
 
     for name in ("GUNICORN_CONTROL_SOCKET", "PROMETHEUS_MULTIPROC_DIR", "RUNTIME_DIRECTORY"):
-        monkeypatch.delenv(name, raising=False)
+        # setenv first, so monkeypatch remembers the original state (unset) and restores it
+        # after the file below has set PROMETHEUS_MULTIPROC_DIR itself.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.setenv("RUNTIME_DIRECTORY", str(tmp_path))  # what systemd gives each unit
     conf = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
     assert conf["control_socket"] == str(tmp_path / "gunicorn.ctl")
