@@ -95,7 +95,9 @@ def _run(app_config, monkeypatch, *, bypass_lock: bool, people: int, seats_left:
 def test_fifty_people_racing_for_ten_seats_on_postgres_get_ten_seats_and_forty_queue_places(
     app, monkeypatch
 ):
-    config = make_config(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 52, "max_overflow": 0})
+    config = make_config(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 52, "max_overflow": 0},
+                         # the race holds the seats on purpose: no one gives up waiting
+                         REGISTRATION_LOCK_TIMEOUT_MS=60_000)
     confirmed, positions = _run(config, monkeypatch, bypass_lock=False, people=50, seats_left=10)
     assert confirmed == 3 + 10
     assert positions == list(range(1, 41))
@@ -103,7 +105,9 @@ def test_fifty_people_racing_for_ten_seats_on_postgres_get_ten_seats_and_forty_q
 
 @pytest.mark.skipif(BACKEND != "postgres", reason="needs PostgreSQL and its row locks")
 def test_the_same_race_overbooks_on_postgres_when_the_lock_is_bypassed(app, monkeypatch):
-    config = make_config(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 52, "max_overflow": 0})
+    config = make_config(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 52, "max_overflow": 0},
+                         # the race holds the seats on purpose: no one gives up waiting
+                         REGISTRATION_LOCK_TIMEOUT_MS=60_000)
     confirmed, positions = _run(config, monkeypatch, bypass_lock=True, people=50, seats_left=10)
     assert confirmed > 3 + 10, "without the lock the race should overbook"
 
