@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from app.auth.models import Role, User
+from app.db import utcnow
 from app.events import models
 from app.extensions import db
 
@@ -72,7 +73,7 @@ def _typed(kind: str, values: dict[str, Any], tz: ZoneInfo, today: date,
 
 def seed(today: date, now: datetime | None = None) -> dict[str, Any]:
     """seed.json with typed values: enums, dates, amounts and UTC instants."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     data = json.loads(SEED.read_text(encoding="utf-8"))
     for project in data["projects"]:
         project.update(_typed("project", project, ROME, today, now))
@@ -130,7 +131,7 @@ def _event(data: dict, seeded: dict, projects: dict[str, models.Project], organi
     # Shared rows first, so no half-built event is flushed while looking them up.
     venue = _venue(venue_key, seeded["venues"], created) if venue_key else None
     speakers = {k: _speaker(k, seeded["speakers"], created) for s in sessions for k in s["speakers"]}
-    event = models.Event(slug=slug, venue=venue, published_at=datetime.now(UTC), **values)
+    event = models.Event(slug=slug, venue=venue, published_at=utcnow(), **values)
     db.session.add(event)
     event.project = projects[project_key] if project_key else None
     event.organisers.append(organiser)
@@ -159,7 +160,7 @@ def _account(email: str, name: str, role: Role) -> tuple[User, str | None]:
 
 
 def load(today: date | None = None) -> Iterator[str]:
-    today = today or datetime.now(ROME).date()
+    today = today or utcnow().astimezone(ROME).date()
     seeded = seed(today)
     created: list[str] = []
 
