@@ -70,6 +70,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     # Anonymous event pages are answered from the shared page cache in front of
     # Flask's request machinery (app/events/fastpath.py).
     register_event_page_fast_path(app)
+    # Request ids, request logs and metrics, and proxy headers wrap everything, fast path too.
+    register_outer_layers(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -120,6 +122,12 @@ def register_blueprints(app: Flask) -> None:
         for attr in ("bp", "admin_bp"):
             if hasattr(module, attr):
                 app.register_blueprint(getattr(module, attr))
+
+
+def register_outer_layers(app: Flask) -> None:
+    from app.ops import wrap_wsgi
+
+    wrap_wsgi(app)
 
 
 def register_event_page_fast_path(app: Flask) -> None:

@@ -12,15 +12,23 @@ bp = Blueprint("ops", __name__)
 
 @bp.record_once
 def _install(state) -> None:
-    from app.ops import assets, cli, logs, metrics, proxy, unavailable
+    from app.ops import assets, cli, logs, metrics, unavailable
 
     app = state.app
-    logs.install(app)  # wraps the WSGI app: request ids, log lines, request metrics
-    proxy.install(app)  # wraps it again, outermost: addresses are right for everything inside
+    logs.install(app)
     metrics.install(app)
     unavailable.install(app)
     assets.install(app)
     cli.install(app)
+
+
+def wrap_wsgi(app) -> None:
+    """The outermost WSGI layers, added after every other one (the event page fast path):
+    request ids, log lines and request metrics, then ProxyFix around everything."""
+    from app.ops import logs, proxy
+
+    logs.wrap(app)
+    proxy.install(app)
 
 
 from app.ops import views  # noqa: E402,F401

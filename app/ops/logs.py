@@ -155,6 +155,10 @@ def install(app: Flask) -> None:
         g.request_id = environ.get("eventi.request_id") or secrets.token_hex(16)
         environ["eventi.route"] = request.url_rule.rule if request.url_rule else "unmatched"
 
+
+
+def wrap(app: Flask) -> None:
+    """Wrap the whole WSGI app, the event page fast path included (create_app calls it last)."""
     app.wsgi_app = RequestMiddleware(app, app.wsgi_app)
 
 
