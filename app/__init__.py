@@ -24,6 +24,10 @@ BLUEPRINT_PACKAGES = (
     "app.newsletter",
     "app.mail",
     "app.reminders",
+    "app.api",
+    "app.embeds",
+    "app.directory",
+    "app.seo",
 )
 
 

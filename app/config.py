@@ -84,6 +84,14 @@ class Config:
 
     EVENTS_PER_PAGE = 20
 
+    # Public API: items per page by default and at most.
+    API_PER_PAGE = 20
+    API_PER_PAGE_MAX = 100
+    # Requests per API key (the registrations and check-in endpoints).
+    API_KEY_RATE_LIMIT = os.environ.get("API_KEY_RATE_LIMIT", "120 per minute")
+    # Origins allowed to frame /embed/ pages (space-separated); empty = any origin.
+    EMBED_ALLOWED_ORIGINS = os.environ.get("EMBED_ALLOWED_ORIGINS", "")
+
 
 class DevelopmentConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

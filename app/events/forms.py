@@ -390,9 +390,14 @@ class VenueForm(BaseForm):
     latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(min=-90, max=90)])
     longitude = FloatField(_l("Longitude"),
                            validators=[Optional(), NumberRange(min=-180, max=180)])
+    accessibility_notes = TextAreaField(
+        _l("Accessibility"), validators=[Optional(), Length(max=2000)],
+        description=_l("Step-free access, lifts, accessible toilets, hearing loops: shown on "
+                       "the venue's public page."),
+    )
 
     def values(self) -> dict[str, Any]:
-        texts = ("name", "address", "postcode", "city", "country")
+        texts = ("name", "address", "postcode", "city", "country", "accessibility_notes")
         values: dict[str, Any] = {name: getattr(self, name).data or "" for name in texts}
         values["latitude"] = self.latitude.data
         values["longitude"] = self.longitude.data

@@ -72,6 +72,7 @@ SESSION_FIELDS = frozenset({
 MATERIAL_FIELDS = frozenset({"kind", "title", "url", "visibility", "session_id"})
 VENUE_FIELDS = frozenset({
     "name", "address", "city", "postcode", "country", "latitude", "longitude",
+    "accessibility_notes",
 })
 PROJECT_FIELDS = frozenset({
     "name", "slug", "acronym", "programme", "description", "website", "starts_on", "ends_on",
