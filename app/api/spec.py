@@ -78,7 +78,8 @@ def api_route(
             responses[304] = (None, "Not modified: the ETag sent in If-None-Match still holds")
         if query is not None or body is not None:
             responses[400] = (Problem, "A parameter is not valid")
-        for status in errors:
+        # A path that names nothing (an unknown slug, an id out of range) is a 404.
+        for status in (*errors, *((404,) if "<" in rule else ())):
             responses[status] = (Problem, _ERROR_TEXT[status])
         params = {}
         for conv, name in _CONVERTER.findall(rule):

@@ -298,8 +298,19 @@ def docs():
     return render_template("api/docs.html", spec_url=url_for("api.openapi"))
 
 
-@bp.get("/v1/<path:rest>")
+@bp.route("/v1/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def unknown(rest: str):
+    """Anything else under /api/v1/: a 405 for a known path, a 404 in the API's shape otherwise."""
+    adapter = current_app.url_map.bind("")
+    for method in ("GET", "POST"):
+        if method == request.method:
+            continue
+        try:
+            endpoint, _ = adapter.match(request.path, method=method)
+        except Exception:  # noqa: S112 - no such route for this method
+            continue
+        if endpoint != "api.unknown":
+            raise ApiError(405, "Method not allowed")
     raise ApiError(404, "Not found")
 
 
