@@ -214,3 +214,15 @@ def test_robots_keeps_token_pages_and_the_back_office_out(client, app):
     for private in ("/admin/", "/registrations/", "/calendar/", "/newsletter/unsubscribe/"):
         assert f"Disallow: {private}\n" in text
     assert "Sitemap: http://localhost/sitemap.xml" in text
+
+
+def test_back_office_event_and_project_pages_show_the_snippet(client, auth, mestre):
+    from tests.factories import UserFactory
+
+    admin = UserFactory(role="admin")
+    db.session.commit()
+    auth.login(admin)
+    event_page = client.get(f"/admin/events/{mestre.id}/").get_data(as_text=True)
+    assert "data-eventi-src=&#34;http://localhost/embed/events/workshop-mestre&#34;" in event_page
+    project_page = client.get(f"/admin/projects/{mestre.project.id}/edit").get_data(as_text=True)
+    assert "http://localhost/embed/events?project=resilient&amp;limit=5" in project_page
