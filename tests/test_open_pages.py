@@ -226,3 +226,20 @@ def test_back_office_event_and_project_pages_show_the_snippet(client, auth, mest
     assert "data-eventi-src=&#34;http://localhost/embed/events/workshop-mestre&#34;" in event_page
     project_page = client.get(f"/admin/projects/{mestre.project.id}/edit").get_data(as_text=True)
     assert "http://localhost/embed/events?project=resilient&amp;limit=5" in project_page
+
+
+def test_project_page_shows_priority_status_as_the_seeds_do_and_recordings(client, mestre):
+    from app.events.models import ProjectStatus
+    from tests.factories import MaterialFactory
+
+    project = mestre.project
+    project.priority = "Asse prioritario 1"
+    project.status = ProjectStatus.COMPLETED
+    past = EventFactory(project=project, slug="webinar-2021", starts_at=in_days(-400),
+                        ends_at=in_days(-400, 11))
+    MaterialFactory(event=past, title="Webinar del 22 marzo")
+    db.session.commit()
+    html = client.get("/projects/resilient/").get_data(as_text=True)
+    assert "<dt>Progetto in corso</dt><dd>NO</dd>" in html
+    assert "Asse prioritario 1" in html
+    assert "Webinar del 22 marzo" in html

@@ -124,6 +124,7 @@ class Project(ProjectRef):
     ends_on: date | None
     status: ProjectStatus
     budget: str | None = Field(description="decimal amount in euro, as a string")
+    priority: str
     funding: str
     partners: list[str]
     events_url: Url = Field(description="this project's events in the API")

@@ -116,6 +116,7 @@ def project(p: Project) -> s.Project:
         programme=p.programme, description=p.description, website=p.website,
         starts_on=p.starts_on, ends_on=p.ends_on, status=p.status,
         budget=str(p.budget) if p.budget is not None else None, funding=p.funding,
+        priority=p.priority,
         partners=p.partner_list,
         events_url=absolute("api.events", project=p.slug, when="all"),
     )

@@ -422,6 +422,10 @@ class ProjectForm(BaseForm):
     ends_on = DateField(_l("End date"), validators=[Optional()])
     budget = DecimalField(_l("Budget (euro)"), places=2,
                           validators=[Optional(), NumberRange(min=0, max=10**12 - 1)])
+    priority = StringField(
+        _l("Programme priority"), validators=[Optional(), Length(max=300)],
+        description=_l("As the programme names it, e.g. “Priority axis 1: innovation”."),
+    )
     funding = TextAreaField(_l("Funding"), validators=[Optional(), Length(max=5000)])
     partners = TextAreaField(_l("Partners"), validators=[Optional(), Length(max=10_000)],
                              description=_l("One partner per line."))
@@ -449,6 +453,7 @@ class ProjectForm(BaseForm):
             "description": self.description.data or "", "website": self.website.data or "",
             "starts_on": self.starts_on.data, "ends_on": self.ends_on.data,
             "budget": self.budget.data, "funding": self.funding.data or "",
+            "priority": self.priority.data or "",
             "partners": self.partners.data or "", "status": ProjectStatus(self.status.data),
         }
 

@@ -113,6 +113,8 @@ class Project(TimestampMixin, db.Model):
     ends_on: so.Mapped[date | None]
     budget: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(14, 2))
     funding: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # The programme's priority or axis the project answers, as the programme words it.
+    priority: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
     partners: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # one per line
     status: so.Mapped[ProjectStatus] = so.mapped_column(
         _enum(ProjectStatus), default=ProjectStatus.ONGOING

@@ -76,7 +76,7 @@ VENUE_FIELDS = frozenset({
 })
 PROJECT_FIELDS = frozenset({
     "name", "slug", "acronym", "programme", "description", "website", "starts_on", "ends_on",
-    "budget", "funding", "partners", "status",
+    "budget", "funding", "partners", "status", "priority",
 })
 SPEAKER_FIELDS = frozenset({"name", "affiliation", "role", "bio"})
 

@@ -430,6 +430,23 @@ def public_event_counts() -> dict[int, int]:
     return {pid: n for pid, n in rows}
 
 
+def project_recordings(project: Project) -> list[Material]:
+    """Public recordings of the project's public events, newest event first."""
+    stmt = (
+        sa.select(Material)
+        .join(Material.event)
+        .where(
+            Event.project_id == project.id,
+            Material.kind == MaterialKind.RECORDING,
+            Material.visibility == Visibility.PUBLIC,
+            Event.status.in_(PUBLIC_STATUSES),
+        )
+        .options(so.contains_eager(Material.event))
+        .order_by(Event.starts_at.desc(), Material.position, Material.id)
+    )
+    return list(db.session.scalars(stmt).unique())
+
+
 def project_events(project: Project, now: datetime | None = None) -> tuple[list[Event], list[Event]]:
     """(upcoming, past) public events of a project."""
     now = now or utcnow()

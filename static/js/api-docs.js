@@ -5,7 +5,7 @@ addEventListener("DOMContentLoaded", function () {
   window.SwaggerUIBundle({
     url: node.getAttribute("data-spec-url"),
     domNode: node,
-    deepLinking: true,
+    deepLinking: false,  // its anchors sit inside buttons (nested controls)
     defaultModelsExpandDepth: 0,
     tryItOutEnabled: false,
     validatorUrl: null
