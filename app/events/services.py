@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import url_for
 from markupsafe import Markup
 
 from app.db import utcnow
@@ -367,8 +368,6 @@ def event_structured_data(event: Event, page_url: str, organiser_name: str, *,
 
 
 def _link_structured_data(data: dict, event: Event, base_url: str) -> None:
-    from flask import url_for
-
     data["organizer"]["url"] = base_url + url_for("main.home")
     place = data.get("location")
     if event.has_venue and place:
