@@ -7,9 +7,9 @@ import hashlib
 import pytest
 import sqlalchemy as sa
 
-from app.admin.models import AuditEntry
 from app.api import keys
 from app.api.models import ApiKey
+from app.audit import AuditEntry
 from app.extensions import db
 from app.registrations.models import RegistrationStatus
 from tests.factories import EventFactory, RegistrationFactory, UserFactory

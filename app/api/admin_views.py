@@ -9,10 +9,11 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from app.admin.permissions import manageable_events
+from app.admin.shell import run_service
 from app.api import admin_bp, keys
 from app.api.models import ApiKey
 from app.events.models import Event
+from app.events.permissions import manageable_events
 from app.extensions import db
 
 
@@ -43,15 +44,9 @@ def index():
     created = None
     if form.validate_on_submit():
         event = db.session.get(Event, int(form.scope.data)) if form.scope.data else None
-        try:
-            key, created = keys.create_key(current_user, form.name.data, event)
-        except keys.ApiKeyError as exc:
-            db.session.rollback()
-            target = form[exc.field] if exc.field in form else form.name
-            target.errors = [*target.errors, exc.message]
-            created = None
-        else:
-            db.session.commit()
+        done = run_service(lambda: keys.create_key(current_user, form.name.data, event), form)
+        if done.ok:
+            created = done.value[1]
             form = ApiKeyForm(formdata=None)
             form.fill_choices(events)
     html = render_template("api/admin/keys.html", form=form, keys=keys.keys_of(current_user),

@@ -15,11 +15,12 @@ import secrets
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.admin.audit import record
-from app.admin.permissions import can_manage
 from app.api.models import ApiKey
+from app.audit import record
 from app.db import utcnow
+from app.errors import DomainError
 from app.events.models import Event
+from app.events.permissions import can_manage
 from app.extensions import db
 from app.registrations import services as registrations
 from app.registrations.models import Registration
@@ -27,11 +28,8 @@ from app.registrations.models import Registration
 KEY_RE = re.compile(r"^ev_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 
 
-class ApiKeyError(Exception):
-    def __init__(self, message, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class ApiKeyError(DomainError):
+    """A key that cannot be created as asked."""
 
 
 def _hash(key: str) -> str:

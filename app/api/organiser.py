@@ -10,11 +10,11 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from pydantic import ValidationError
 
-from app.admin.audit import record
 from app.api import bp, keys, schemas
 from app.api import serialize as out
 from app.api.spec import api_route as route
 from app.api.views import ApiError
+from app.audit import record
 from app.db import utcnow
 from app.events.models import Event
 from app.extensions import db, limiter
