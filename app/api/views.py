@@ -97,11 +97,12 @@ def conditional(stamp: str | None, build: Callable[[], tuple[BaseModel, dict[str
         cached = cache.get(key)
         if cached is None:
             model, extra = build()
-            cached = json.dumps({"body": model.model_dump_json(), "headers": extra}).encode()
+            # The extra headers (Link) on the first line, the body as served after it.
+            cached = json.dumps(extra).encode() + b"\n" + model.model_dump_json().encode()
             cache.set(key, cached, ttl=3600)
-        stored = json.loads(cached)
-        resp = Response(stored["body"], mimetype="application/json")
-        headers.update(stored["headers"])
+        extra_line, body = cached.split(b"\n", 1)
+        resp = Response(body, mimetype="application/json")
+        headers.update(json.loads(extra_line))
     for name, value in headers.items():
         resp.headers[name] = value
     return resp
