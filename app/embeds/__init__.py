@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("embeds", __name__)
 
-from app.embeds import views  # noqa: E402,F401
+from app.embeds import panels, views  # noqa: E402,F401
