@@ -168,6 +168,13 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
     # Seconds a client is asked to wait when the database is unreachable (503).
     DB_UNAVAILABLE_RETRY_AFTER = int(os.environ.get("DB_UNAVAILABLE_RETRY_AFTER", "5"))
+    # Public API: items per page by default and at most.
+    API_PER_PAGE = 20
+    API_PER_PAGE_MAX = 100
+    # Requests per API key (the registrations and check-in endpoints).
+    API_KEY_RATE_LIMIT = os.environ.get("API_KEY_RATE_LIMIT", "120 per minute")
+    # Origins allowed to frame /embed/ pages (space-separated); empty = any origin.
+    EMBED_ALLOWED_ORIGINS = os.environ.get("EMBED_ALLOWED_ORIGINS", "")
 
 
 class DevelopmentConfig(Config):
