@@ -15,6 +15,7 @@ from app.events.models import (  # noqa: F401
     Venue,
     Visibility,
 )
+from app.mail.cooldown import MailCooldown  # noqa: F401
 from app.mail.models import OutboxMessage  # noqa: F401
 from app.newsletter import models as _newsletter  # noqa: F401
 from app.registrations.models import Registration  # noqa: F401

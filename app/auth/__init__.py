@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 
-from app.auth import views  # noqa: E402,F401
+from app.auth import reset_views, views  # noqa: E402,F401
