@@ -79,15 +79,45 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Eventi <eventi@localhost>")
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
 
+    # Bodies larger than this are refused with 413 (forms and uploads; 16 MiB).
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
+    # Back-office sessions end after this many hours without a request.
+    ADMIN_SESSION_HOURS = float(os.environ.get("ADMIN_SESSION_HOURS", "12"))
+    # Strict-Transport-Security max-age; 0 sends none (set it once the site is HTTPS-only).
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "0"))
+    # Hosts (besides this site) that Markdown images may come from, comma-separated.
+    CONTENT_IMAGE_HOSTS = tuple(
+        h.strip().lower() for h in os.environ.get("CONTENT_IMAGE_HOSTS", "").split(",") if h.strip()
+    )
+    # Who may frame the pages marked @embeddable (the /embed/ pages): a CSP source list.
+    EMBED_FRAME_ANCESTORS = os.environ.get("EMBED_FRAME_ANCESTORS", "*")
+
     REGISTRATION_RETENTION_DAYS = int(os.environ.get("REGISTRATION_RETENTION_DAYS", "365"))
+    # Sent (and failed) outbox e-mails are deleted this long after their last attempt.
+    OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "90"))
     PRIVACY_TEXT_VERSION = os.environ.get("PRIVACY_TEXT_VERSION", "2026-01")
 
     EVENTS_PER_PAGE = 20
 
 
+class ProductionConfig(Config):
+    """What `gunicorn wsgi:app` runs with unless told otherwise: Secure cookies, no debug."""
+
+    DEBUG = False
+
+
 class DevelopmentConfig(Config):
+    """`make run` on http://127.0.0.1: cookies without Secure (chosen with EVENTI_SETTINGS=local)."""
+
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+def settings_from_environment() -> type[Config]:
+    """Production unless EVENTI_SETTINGS=local says otherwise (only `make run` does)."""
+    if os.environ.get("EVENTI_SETTINGS", "").strip().lower() in {"local", "development"}:
+        return DevelopmentConfig
+    return ProductionConfig
 
 
 class TestConfig(Config):
