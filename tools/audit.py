@@ -38,15 +38,32 @@ def pip_audit() -> str:
     if not exe.exists():
         print("pip-audit: not installed (make install-dev installs it)")
         return "unreachable"
-    code, out, err = run([str(exe), "--progress-spinner", "off", "--desc", "on"])
-    if code == 0:
-        print("pip-audit: no known vulnerabilities in the installed packages")
-        return "ok"
-    if not out.strip() and UNREACHABLE.search(err):  # no report at all: it never got one
-        print("pip-audit: the vulnerability database (PyPI / OSV) cannot be reached; NOT checked")
+    code, out, err = run([str(exe), "--progress-spinner", "off", "--skip-editable", "--format", "json"])
+    try:
+        deps = json.loads(out)["dependencies"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        if UNREACHABLE.search(err):
+            print("pip-audit: the vulnerability database (PyPI / OSV) cannot be reached; NOT checked")
+            return "unreachable"
+        print(err.rstrip() or out.rstrip())
+        return "vulnerable" if code else "unreachable"
+    # Without network pip-audit "skips" every package it could not look up and exits 0:
+    # that is not a clean bill of health, so it is reported as unchecked.
+    skipped = [d["name"] for d in deps if d.get("skip_reason")]
+    vulnerable = [d for d in deps if d.get("vulns")]
+    for dep in vulnerable:
+        ids = ", ".join(v["id"] for v in dep["vulns"])
+        print(f"pip-audit: {dep['name']} {dep.get('version', '')}: {ids}")
+    if vulnerable:
+        return "vulnerable"
+    checked = len(deps) - len(skipped)
+    if checked == 0:
+        print(f"pip-audit: the vulnerability database cannot be reached; NOT checked "
+              f"({len(skipped)} packages could not be looked up)")
         return "unreachable"
-    print(out.rstrip() or err.rstrip())
-    return "vulnerable"
+    print(f"pip-audit: no known vulnerabilities in {checked} installed packages"
+          + (f"; {len(skipped)} could not be looked up: {', '.join(skipped)}" if skipped else ""))
+    return "unreachable" if skipped else "ok"
 
 
 def npm_audit() -> str:
