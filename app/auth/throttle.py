@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import LoginThrottle
 from app.db import utcnow
@@ -45,8 +46,6 @@ def _keys(email: str, address: str | None) -> list[str]:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    from datetime import UTC
-
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
@@ -65,8 +64,12 @@ def record_failure(email: str, address: str | None) -> None:
     for key in _keys(email, address):
         row = db.session.get(LoginThrottle, key)
         if row is None:
-            row = LoginThrottle(key=key, failures=0)
-            db.session.add(row)
+            try:
+                with db.session.begin_nested():
+                    row = LoginThrottle(key=key, failures=0, last_failure_at=now)
+                    db.session.add(row)
+            except IntegrityError:  # a concurrent failure created it: count on that row
+                row = db.session.get(LoginThrottle, key, populate_existing=True)
         elif now - _aware(row.last_failure_at) > MAX_WAIT * 24:
             row.failures = 0  # a day of quiet forgives old failures
         row.failures += 1

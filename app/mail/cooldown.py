@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from app.db import utcnow
 from app.extensions import db
@@ -52,8 +53,11 @@ def may_send(address: str, kind: str, now: datetime | None = None) -> bool:
     row = db.session.scalar(sa.select(MailCooldown).where(MailCooldown.key == key).with_for_update())
     today = now.astimezone(UTC).date().isoformat()
     if row is None:
-        db.session.add(MailCooldown(key=key, last_sent_at=now, day=today, sent_today=1))
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(MailCooldown(key=key, last_sent_at=now, day=today, sent_today=1))
+        except IntegrityError:
+            return False  # a concurrent request for the same address and kind got there first
         return True
     last = row.last_sent_at if row.last_sent_at.tzinfo else row.last_sent_at.replace(tzinfo=UTC)
     if now - last < COOLDOWN:
