@@ -7,6 +7,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.auth.models import Role
+from app.auth.services import create_user as create_account
+from app.auth.services import find_user, reset_password
+from app.errors import DomainError
 from app.extensions import db
 
 users_cli = AppGroup("users", help="Manage back-office accounts.")
@@ -20,14 +24,10 @@ demo_cli = AppGroup("demo", help="Demo data.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an account; without --password-stdin a password is generated and printed once."""
-    from app.auth.models import Role
-    from app.auth.services import create_user as create_account
-    from app.events.operations import OperationError
-
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
         user, password = create_account(email, role=Role(role), name=name, password=password)
-    except OperationError as exc:
+    except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
@@ -41,9 +41,6 @@ def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def set_password(email: str, password_stdin: bool) -> None:
     """Set an account's password; every session of the account ends."""
-    from app.auth.services import find_user, reset_password
-    from app.events.operations import OperationError
-
     user = find_user(email)
     if user is None:
         raise click.ClickException(f"no account with the address {email}")
@@ -53,7 +50,7 @@ def set_password(email: str, password_stdin: bool) -> None:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     try:
         reset_password(user, by=None, password=password)
-    except OperationError as exc:
+    except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()

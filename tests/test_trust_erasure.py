@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.admin.models import AuditEntry
+from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.calendars.models import CalendarFeedToken
 from app.db import utcnow

@@ -3,7 +3,7 @@
 The link's secret is `secrets.token_urlsafe(32)`; only its sha256 is stored, so the
 database alone opens no account. Asking for a link answers the same whether the
 address has an account or not, and goes through the outbox (in the request's
-transaction) and the per-address mail cool-down. Using a link sets the password,
+transaction, by the mail capability on a signal) and its per-address cool-down. Using a link sets the password,
 ends every session of the account and voids every other link of that account.
 """
 from __future__ import annotations
@@ -15,10 +15,11 @@ from datetime import UTC, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from app.admin.audit import record
+from app.audit import record
 from app.auth.models import PasswordReset, User
 from app.auth.services import _check_password, find_user
 from app.auth.sessions import end_sessions
+from app.auth.signals import password_reset_requested
 from app.db import utcnow
 from app.extensions import db
 
@@ -30,22 +31,18 @@ def _hash(token: str) -> str:
 
 
 def request_reset(email: str, *, language: str = "it") -> bool:
-    """Queue a reset link when `email` is an active account; True when one was queued."""
-    from app.mail.cooldown import may_send
-    from app.mail.outbox import queue_email
-
+    """Make a reset link when `email` is an active account and ask for it to be e-mailed
+    (the mail capability queues it, through its cool-down); True when a link was made."""
     user = find_user(email)
     if user is None or not user.active:
-        return False
-    if not may_send(user.email, "auth.password_reset"):
         return False
     token = secrets.token_urlsafe(32)
     db.session.add(PasswordReset(user_id=user.id, token_hash=_hash(token),
                                  expires_at=utcnow() + LIFETIME))
+    db.session.flush()
     url = f"{current_app.config['BASE_URL']}/admin/reset-password/{token}"
-    queue_email(user.email, "auth/password_reset", category="auth.password_reset",
-                language=language, context={"user": user, "reset_url": url,
-                                            "minutes": int(LIFETIME.total_seconds() // 60)})
+    password_reset_requested.send(user, url=url, minutes=int(LIFETIME.total_seconds() // 60),
+                                  language=language)
     return True
 
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from app.auth import bp, passwords
 from app.auth.forms import ForgotPasswordForm, ResetPasswordForm
-from app.events.operations import OperationError
+from app.errors import DomainError
 from app.extensions import db, limiter
 from app.i18n import current_language
 from app.security.headers import token_page
@@ -39,7 +39,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         try:
             passwords.complete_reset(reset, form.password.data or "")
-        except OperationError as exc:
+        except DomainError as exc:
             db.session.rollback()
             form.password.errors.append(exc.message)
         else:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Response, abort, request, stream_with_context
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from app.admin.audit import record
-from app.admin.permissions import can_manage
+from app.audit import record
 from app.documents import admin_bp, bp, pdf
 from app.events.models import Event, EventStatus, Session
+from app.events.permissions import can_manage
 from app.extensions import db
 from app.i18n import SUPPORTED, current_language
 from app.registrations import services as registration_services
@@ -72,7 +72,6 @@ def _managed_event(event_id: int) -> Event:
 
 
 @admin_bp.get("/events/<int:event_id>/programme.pdf")
-@login_required
 def programme_preview(event_id: int):
     """The programme of any event the organiser manages, drafts included, never cached."""
     event = _managed_event(event_id)
@@ -83,7 +82,6 @@ def programme_preview(event_id: int):
 
 @admin_bp.get("/events/<int:event_id>/attendance.pdf", defaults={"part_id": None})
 @admin_bp.get("/events/<int:event_id>/parts/<int:part_id>/attendance.pdf")
-@login_required
 def attendance_sheet(event_id: int, part_id: int | None):
     event = _managed_event(event_id)
     part = None
@@ -100,7 +98,6 @@ def attendance_sheet(event_id: int, part_id: int | None):
 
 
 @admin_bp.get("/events/<int:event_id>/badges.pdf")
-@login_required
 def badges(event_id: int):
     event = _managed_event(event_id)
     body = pdf.render_badges(event)
@@ -111,7 +108,6 @@ def badges(event_id: int):
 
 
 @admin_bp.get("/events/<int:event_id>/certificates.zip")
-@login_required
 def certificates(event_id: int):
     """The checked-in attendees' certificates, one PDF each, streamed as a ZIP; large
     events come in batches (`?batch=2`) so no download outlives a worker's timeout."""

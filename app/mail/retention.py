@@ -14,7 +14,6 @@ from flask import current_app
 from app.db import utcnow
 from app.extensions import db
 from app.mail.models import OutboxMessage, OutboxStatus
-from app.reminders.models import Reminder
 
 
 def purge_old_messages(now: datetime | None = None, batch: int = 1000) -> int:
@@ -28,8 +27,7 @@ def purge_old_messages(now: datetime | None = None, batch: int = 1000) -> int:
     ids = list(db.session.scalars(sa.select(OutboxMessage.id).where(old).order_by(OutboxMessage.id)
                                   .limit(batch)))
     if ids:
-        db.session.execute(sa.update(Reminder).where(Reminder.outbox_id.in_(ids)).values(outbox_id=None)
-                           .execution_options(synchronize_session=False))
+        # Reminders pointing at these rows lose the pointer (ON DELETE SET NULL).
         db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.id.in_(ids))
                            .execution_options(synchronize_session=False))
     return len(ids)

@@ -23,13 +23,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.admin.audit import record
-from app.admin.models import AuditEntry
-from app.calendars.models import CalendarFeedToken, CalendarInvite
+from app.audit import record
+from app.audit.models import AuditEntry
 from app.extensions import db
 from app.mail.models import OutboxMessage
+from app.registrations import signals
 from app.registrations.models import Registration, RegistrationStatus
-from app.reminders.models import Reminder
 
 
 def forget_traces(reg: Registration, *, email: str, names: list[str], by: Any = None,
@@ -38,28 +37,20 @@ def forget_traces(reg: Registration, *, email: str, names: list[str], by: Any = 
     names = [n for n in names if n and n.strip()]
     outbox = sa.or_(OutboxMessage.registration_id == reg.id,
                     sa.and_(OutboxMessage.recipient == email, OutboxMessage.event_id == reg.event_id))
-    db.session.execute(sa.update(Reminder).where(Reminder.outbox_id.in_(
-        sa.select(OutboxMessage.id).where(outbox))).values(outbox_id=None)
-        .execution_options(synchronize_session=False))
+    # Reminders pointing at these rows lose the pointer (ON DELETE SET NULL).
     db.session.execute(sa.delete(OutboxMessage).where(outbox).execution_options(synchronize_session=False))
-    db.session.execute(sa.delete(Reminder).where(Reminder.registration_id == reg.id)
-                       .execution_options(synchronize_session=False))
-    db.session.execute(sa.delete(CalendarInvite).where(CalendarInvite.registration_id == reg.id)
-                       .execution_options(synchronize_session=False))
-    if email:
-        still_live = db.session.scalar(
-            sa.select(sa.func.count(Registration.id)).where(
-                Registration.email == email, Registration.id != reg.id,
-                Registration.anonymised_at.is_(None),
-                Registration.status.in_((RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)),
-            )
+    still_live = bool(email) and bool(db.session.scalar(
+        sa.select(sa.func.count(Registration.id)).where(
+            Registration.email == email, Registration.id != reg.id,
+            Registration.anonymised_at.is_(None),
+            Registration.status.in_((RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)),
         )
-        if not still_live:
-            db.session.execute(sa.delete(CalendarFeedToken).where(CalendarFeedToken.email == email)
-                               .execution_options(synchronize_session=False))
+    ))
+    # Reminders and calendars drop their own rows (their receivers).
+    signals.registration_anonymised.send(reg, email=email, address_still_live=still_live)
     _scrub_audit(reg, [email, *names])
     db.session.flush()
-    db.session.expire_all()  # the bulk deletes above bypassed the identity map
+    db.session.expire_all()  # the bulk deletes bypassed the identity map
     record("registration.erase", reg, user=by, event_id=reg.event_id, reason=reason)
     db.session.flush()
 

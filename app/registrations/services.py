@@ -18,13 +18,20 @@ import sqlalchemy.orm as so
 from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
 
+from app.audit import record
 from app.db import utcnow
+from app.errors import DomainError
 from app.events.models import Event, EventStatus, Session
 from app.extensions import db
+from app.mail.cooldown import may_send
+from app.mail.outbox import queue_email
 from app.registrations import capacity, signals
 from app.registrations.capacity import Counters, confirmed_keys, lock_counters
+from app.registrations.erasure import forget_traces
 from app.registrations.models import (
     AttendanceMode,
+    Question,
+    QuestionKind,
     Registration,
     RegistrationStatus,
     registration_parts,
@@ -36,15 +43,8 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # --- domain errors ---------------------------------------------------------------
 
 
-class RegistrationError(Exception):
+class RegistrationError(DomainError):
     """A registration change that cannot be made; `message` is shown to the person."""
-
-    field: str | None = None
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 class RegistrationClosed(RegistrationError):
@@ -235,8 +235,6 @@ def register_attendee(
     counters = lock_counters(event)
     existing = live_registration(event.id, details.email)
     if existing is not None:
-        from app.mail.cooldown import may_send
-
         # Typing someone's address again and again must not flood their mailbox: one
         # reminder of the private link per cool-down; the visitor's answer is the same.
         if may_send(existing.email, f"registration.already_registered:{event.id}"):
@@ -275,6 +273,9 @@ def register_attendee(
     db.session.flush()
     signals.registration_created.send(reg)
     _queue(reg, "confirmed" if reg.is_confirmed else "waitlisted")
+    if by is not None:
+        record("registration.add", reg, user=by, summary=reg.full_name,
+               override=bool(override) or None)
     return RegistrationOutcome(reg, created=True)
 
 
@@ -319,6 +320,8 @@ def cancel_registration(reg: Registration, *, by: Any = None, notify: bool = Tru
     reg.cancelled_at = utcnow()
     db.session.flush()
     signals.registration_cancelled.send(reg, by=by)
+    if by is not None:
+        record("registration.cancel", reg, user=by, summary=reg.full_name)
     if notify:
         _queue(reg, "cancelled")
     promoted = promote_from_waitlist(counters)
@@ -387,6 +390,7 @@ def promote_registration(reg: Registration, *, by: Any = None, override: bool = 
     db.session.flush()
     signals.registration_promoted.send(reg, by=by)
     _queue(reg, "promoted")
+    record("registration.promote", reg, user=by, summary=reg.full_name)
 
 
 def capacity_changed(event: Event) -> list[Registration]:
@@ -425,6 +429,28 @@ def update_registration(reg: Registration, details: AttendeeDetails, *, by: Any 
     db.session.flush()
     promote_from_waitlist(counters)
     capacity.sync_page_state(counters)
+    record("registration.edit", reg, user=by, summary=reg.full_name)
+
+
+# --- questions ---------------------------------------------------------------------
+
+
+def add_question(event: Event, *, label: str, kind: QuestionKind, required: bool = False,
+                 options: str = "", position: int = 0, by: Any = None) -> Question:
+    """An extra question on the event's registration form."""
+    question = Question(event_id=event.id, label=label, kind=kind, required=required,
+                        options=options, position=position)
+    db.session.add(question)
+    db.session.flush()
+    record("registration.question_add", question, user=by, summary=question.label)
+    return question
+
+
+def delete_question(question: Question, *, by: Any = None) -> None:
+    """Remove a question; answers already given stay with the registrations."""
+    record("registration.question_delete", question, user=by, summary=question.label)
+    db.session.delete(question)
+    db.session.flush()
 
 
 # --- check-in ----------------------------------------------------------------------
@@ -447,8 +473,6 @@ def anonymise_registration(reg: Registration, now: datetime | None = None, *, by
     Every copy elsewhere (outbox, reminders, feed token, audit text) goes too: see
     app/registrations/erasure.py.
     """
-    from app.registrations.erasure import forget_traces
-
     email, names = reg.email, [reg.full_name, reg.first_name, reg.last_name]
     reg.first_name = ""
     reg.last_name = ""
@@ -594,21 +618,22 @@ def message_registrants(event: Event, subject: str, body: str, *, status: str = 
     for reg in db.session.scalars(stmt):
         _queue(reg, "organiser_message", subject=subject, body=body)
         count += 1
+    record("registration.message", event, user=by, summary=subject, recipients=count)
     return count
 
 
 # --- e-mails ---------------------------------------------------------------------
 
 
-def _queue(reg: Registration, template: str, **extra: Any) -> None:
-    from app.calendars.invites import invite_attachments
-    from app.mail.outbox import queue_email
+# The e-mails that carry a calendar invite, and its iTIP method.
+INVITE_METHODS = {"confirmed": "REQUEST", "promoted": "REQUEST", "cancelled": "CANCEL"}
 
+
+def _queue(reg: Registration, template: str, **extra: Any) -> None:
     attachments: list[dict[str, Any]] = []
-    if template in ("confirmed", "promoted"):
-        attachments = invite_attachments(reg, "REQUEST")
-    elif template == "cancelled":
-        attachments = invite_attachments(reg, "CANCEL")
+    if template in INVITE_METHODS:
+        for _receiver, found in signals.invite_wanted.send(reg, method=INVITE_METHODS[template]):
+            attachments.extend(found or [])
     queue_email(
         reg.email,
         f"registrations/{template}",
