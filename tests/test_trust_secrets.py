@@ -108,8 +108,12 @@ def test_each_token_opens_its_own_page_and_fails_on_every_other_route(app, clien
                       confirm_token="confirm-token-bbbbbbbbbbbbbbbbbbbbbbbbbbb",
                       confirm_expires_at=utcnow() + timedelta(days=1))
     db.session.commit()
+    client.post("/admin/forgot-password", data={"email": admin.email})
+    reset_mail = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.category == "auth.password_reset"))
+    reset_token = re.search(r"/admin/reset-password/([\w-]+)", reset_mail.body_text).group(1)
     auth.login(admin)
     tokens = {
+        "reset": reset_token,
         "attendee": reg.token,
         "checkin": reg.checkin_token,
         "feed": db.session.scalar(sa.select(CalendarFeedToken)).token,
@@ -124,6 +128,7 @@ def test_each_token_opens_its_own_page_and_fails_on_every_other_route(app, clien
         "feed": ["/calendar/{}.ics"],
         "newsletter": ["/newsletter/preferences/{}", "/newsletter/unsubscribe/{}"],
         "newsletter-confirm": ["/newsletter/confirm/{}"],
+        "reset": ["/admin/reset-password/{}"],
     }
     for purpose, token in tokens.items():
         for route_purpose, paths in routes.items():
