@@ -16,24 +16,15 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from app.db import utcnow
 from app.extensions import db
+from app.mail.models import MailCooldown
 
 COOLDOWN = timedelta(minutes=10)
 DAILY_CAP = 5
-
-
-class MailCooldown(db.Model):
-    __tablename__ = "mail_cooldowns"
-
-    key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
-    last_sent_at: so.Mapped[datetime]
-    day: so.Mapped[str] = so.mapped_column(sa.String(10))  # UTC date of sent_today
-    sent_today: so.Mapped[int] = so.mapped_column(default=0)
 
 
 def _key(address: str, kind: str) -> str:
