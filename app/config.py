@@ -101,8 +101,6 @@ class Config:
     CONTENT_IMAGE_HOSTS = tuple(
         h.strip().lower() for h in os.environ.get("CONTENT_IMAGE_HOSTS", "").split(",") if h.strip()
     )
-    # Who may frame the pages marked @embeddable (the /embed/ pages): a CSP source list.
-    EMBED_FRAME_ANCESTORS = os.environ.get("EMBED_FRAME_ANCESTORS", "*")
 
     REGISTRATION_RETENTION_DAYS = int(os.environ.get("REGISTRATION_RETENTION_DAYS", "365"))
     # Sent (and failed) outbox e-mails are deleted this long after their last attempt.
@@ -160,6 +158,14 @@ class Config:
     # False: the digest waits as a draft for an organiser to approve it.
     NEWSLETTER_DIGEST_AUTO_SEND = False
     NEWSLETTER_NAME = "La Camera Informa"
+
+    # Public API: items per page by default and at most.
+    API_PER_PAGE = 20
+    API_PER_PAGE_MAX = 100
+    # Requests per API key (the registrations and check-in endpoints).
+    API_KEY_RATE_LIMIT = os.environ.get("API_KEY_RATE_LIMIT", "120 per minute")
+    # Origins allowed to frame /embed/ pages (space-separated); empty = any origin.
+    EMBED_ALLOWED_ORIGINS = os.environ.get("EMBED_ALLOWED_ORIGINS", "")
 
 
 class ProductionConfig(Config):

@@ -131,7 +131,7 @@ def test_only_marked_views_may_be_framed(app, client, auth):
     from app.security.headers import embeddable
 
     app.add_url_rule("/embed/probe", "embed_probe", embeddable(lambda: "framed"))
-    app.config["EMBED_FRAME_ANCESTORS"] = "https://partner.example"
+    app.config["EMBED_ALLOWED_ORIGINS"] = "https://partner.example"
     resp = client.get("/embed/probe")
     assert directives(resp)["frame-ancestors"] == "frame-ancestors https://partner.example"
     assert "X-Frame-Options" not in resp.headers

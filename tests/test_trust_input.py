@@ -112,12 +112,12 @@ def test_the_migration_cleans_rows_written_before_and_gives_each_a_check_in_code
         pytest.skip("the SQLite file is enough to exercise the data step")
     app = create_app(make_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}"))
     with app.app_context():
-        upgrade(revision="0001")
+        upgrade(revision="0002")
         now = "2026-01-01 00:00:00"
         with db.engine.begin() as conn:
             conn.execute(sa.text(
-                "INSERT INTO venues (id, name, address, city, postcode, country, created_at, updated_at)"
-                " VALUES (1, :n, '', 'Mestre\r\n', '', 'IT', :t, :t)"), {"n": "Sala\nGrande\x07", "t": now})
+                "INSERT INTO venues (id, slug, name, address, city, postcode, country, accessibility_notes,"
+                " created_at, updated_at) VALUES (1, 'sala', :n, '', 'Mestre\r\n', '', 'IT', '', :t, :t)"), {"n": "Sala\nGrande\x07", "t": now})
         upgrade()
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT name, city FROM venues")).one() == ("Sala Grande", "Mestre ")

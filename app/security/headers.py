@@ -4,7 +4,7 @@
   neither 'unsafe-inline' nor nonces, and whole-page caches stay valid); images from
   the site, `data:` and the hosts in CONTENT_IMAGE_HOSTS; no plugins; forms post
   only here; `frame-ancestors 'none'`, except on views marked `@embeddable` (pages
-  for partner sites' iframes, under /embed/) or `@allow_framing("'self'")`.
+  for partner sites' iframes, under /embed/; framed by EMBED_ALLOWED_ORIGINS) or `@allow_framing("'self'")`.
 - X-Frame-Options for older browsers, X-Content-Type-Options: nosniff,
   Permissions-Policy, Cross-Origin-Opener-Policy.
 - Referrer-Policy: strict-origin-when-cross-origin; `no-referrer` on token pages.
@@ -21,6 +21,7 @@ few lines whose every decision is visible in one place.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -49,8 +50,8 @@ def allow_framing(ancestors: str | None = None) -> Callable:
 
 def embeddable(view: Callable) -> Callable:
     """Mark a view as made for partner sites' iframes (its frame-ancestors come from
-    EMBED_FRAME_ANCESTORS). The only way a page leaves `frame-ancestors 'none'`."""
-    setattr(view, _FRAMING_ATTR, "")  # "" = the EMBED_FRAME_ANCESTORS setting
+    EMBED_ALLOWED_ORIGINS, any origin when empty). The only way a page leaves `frame-ancestors 'none'`."""
+    setattr(view, _FRAMING_ATTR, "")  # "" = the EMBED_ALLOWED_ORIGINS setting
     return view
 
 
@@ -83,7 +84,7 @@ def frame_ancestors() -> str:
     if framing is None:
         return "'none'"
     if framing == "":
-        return current_app.config.get("EMBED_FRAME_ANCESTORS") or "*"
+        return " ".join(str(current_app.config.get("EMBED_ALLOWED_ORIGINS") or "").split()) or "*"
     return framing
 
 
@@ -109,6 +110,9 @@ def content_security_policy() -> str:
 def add_security_headers(response):
     headers = response.headers
     ancestors = frame_ancestors()
+    own = re.search(r"frame-ancestors\s+([^;]+)", headers.get("Content-Security-Policy", ""))
+    if own:  # the view said who may frame it (e.g. app/embeds' own @embeddable)
+        ancestors = own.group(1).strip()
     if "Content-Security-Policy" not in headers:
         headers["Content-Security-Policy"] = content_security_policy()
     elif "frame-ancestors" not in headers["Content-Security-Policy"]:
@@ -165,7 +169,7 @@ class DefaultHeaders:
 def init_app(app: Flask) -> None:
     """Call after every blueprint is registered, so the WSGI wrapper is the outermost."""
     app.config.setdefault("CONTENT_IMAGE_HOSTS", ())
-    app.config.setdefault("EMBED_FRAME_ANCESTORS", "*")
+    app.config.setdefault("EMBED_ALLOWED_ORIGINS", "")
     app.config.setdefault("HSTS_SECONDS", 0)
     app.after_request(add_security_headers)
     app.wsgi_app = DefaultHeaders(app, app.wsgi_app)

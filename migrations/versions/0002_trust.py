@@ -1,7 +1,7 @@
 """Trust: check-in tokens, session versions, password resets, login throttling, mail cool-downs.
 
 Revision ID: 0002_trust
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01
 """
 import secrets
@@ -12,7 +12,7 @@ from alembic import op
 import app.db
 
 revision = '0002_trust'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
