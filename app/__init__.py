@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from app.config import Config, DevelopmentConfig, runtime_defaults
+from app.config import Config, runtime_defaults, settings_from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,11 +56,13 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
+    # No configuration given (gunicorn wsgi:app, flask ...): production settings, unless
+    # EVENTI_SETTINGS=local asks for the local ones (`make run` does).
     if isinstance(config, dict):
-        app.config.from_object(DevelopmentConfig)
+        app.config.from_object(settings_from_environment())
         app.config.update(config)
     else:
-        app.config.from_object(config or DevelopmentConfig)
+        app.config.from_object(config or settings_from_environment())
     if not app.config.get("TESTING"):
         # Any setting can come from the environment as EVENTI_<NAME> (values parsed as
         # JSON when they are JSON: EVENTI_SCHEDULER_LEASE_SECONDS=30, EVENTI_NEWSLETTER_DIGEST_AUTO_SEND=true).
@@ -74,7 +76,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     # Anonymous event pages are answered from the shared page cache in front of
     # Flask's request machinery (app/events/fastpath.py).
     register_event_page_fast_path(app)
-    # Request ids, request logs and metrics, and proxy headers wrap everything, fast path too.
+    # After the fast path: the security headers' WSGI wrapper wraps its answers too.
+    register_security(app)
+    # Request ids, request logs, metrics and proxy headers wrap everything, fast path too.
     register_outer_layers(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -107,17 +111,22 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.login_message = _l("Please log in to open this page.")
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from app.auth.models import User
+    from app.auth import sessions
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    login_manager.user_loader(sessions.load_user)
+    sessions.init_app(app)
 
 
 def register_guards(app: Flask) -> None:
     from app.main.guards import register
 
     register(app)
+
+
+def register_security(app: Flask) -> None:
+    from app import security
+
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

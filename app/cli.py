@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from app.auth.models import Role
 from app.auth.services import create_user as create_account
+from app.auth.services import find_user, reset_password
 from app.errors import DomainError
 from app.extensions import db
 
@@ -33,6 +34,27 @@ def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
     click.echo(f"created {role} {user.email}")
     if not password_stdin:
         click.echo(f"password (shown once): {password}")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_password(email: str, password_stdin: bool) -> None:
+    """Set an account's password; every session of the account ends."""
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"no account with the address {email}")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        reset_password(user, by=None, password=password)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"password changed for {user.email}; its sessions have ended")
 
 
 @demo_cli.command("load")

@@ -98,7 +98,21 @@ class Config:
     # PostgreSQL: commit the outbox "sent" marks without waiting for the WAL flush.
     MAIL_ASYNC_COMMIT = False
 
+    # Bodies larger than this are refused with a 413 page (16 MiB); nginx's
+    # client_max_body_size must match.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
+    # Back-office sessions end after this many hours without a request.
+    ADMIN_SESSION_HOURS = float(os.environ.get("ADMIN_SESSION_HOURS", "12"))
+    # Strict-Transport-Security max-age; 0 sends none (set it once the site is HTTPS-only).
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "0"))
+    # Hosts (besides this site) that Markdown images may come from, comma-separated.
+    CONTENT_IMAGE_HOSTS = tuple(
+        h.strip().lower() for h in os.environ.get("CONTENT_IMAGE_HOSTS", "").split(",") if h.strip()
+    )
+
     REGISTRATION_RETENTION_DAYS = int(os.environ.get("REGISTRATION_RETENTION_DAYS", "365"))
+    # Sent (and failed) outbox e-mails are deleted this long after their last attempt.
+    OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "90"))
     PRIVACY_TEXT_VERSION = os.environ.get("PRIVACY_TEXT_VERSION", "2026-01")
 
     # Registration categories offered on the form (keys or labels); empty = the built-in list.
@@ -164,8 +178,6 @@ class Config:
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # Who may read /metrics (addresses or networks, after PROXY_FIX_X_FOR).
     METRICS_ALLOWED_NETWORKS = os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
-    # Largest request body accepted (bytes); nginx's client_max_body_size must match.
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
     # Seconds a client is asked to wait when the database is unreachable (503).
     DB_UNAVAILABLE_RETRY_AFTER = int(os.environ.get("DB_UNAVAILABLE_RETRY_AFTER", "5"))
     # Public API: items per page by default and at most.
@@ -177,9 +189,24 @@ class Config:
     EMBED_ALLOWED_ORIGINS = os.environ.get("EMBED_ALLOWED_ORIGINS", "")
 
 
+class ProductionConfig(Config):
+    """What `gunicorn wsgi:app` runs with unless told otherwise: Secure cookies, no debug."""
+
+    DEBUG = False
+
+
 class DevelopmentConfig(Config):
+    """`make run` on http://127.0.0.1: cookies without Secure (chosen with EVENTI_SETTINGS=local)."""
+
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+def settings_from_environment() -> type[Config]:
+    """Production unless EVENTI_SETTINGS=local says otherwise (only `make run` does)."""
+    if os.environ.get("EVENTI_SETTINGS", "").strip().lower() in {"local", "development"}:
+        return DevelopmentConfig
+    return ProductionConfig
 
 
 class TestConfig(Config):

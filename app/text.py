@@ -19,6 +19,33 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
 
 
+def _image_hosts() -> tuple[str, ...]:
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return ()
+    return tuple(current_app.config.get("CONTENT_IMAGE_HOSTS") or ())
+
+
+def _allowed_image(src: str, hosts: tuple[str, ...]) -> bool:
+    """Images come from the site itself (a path) or a host in CONTENT_IMAGE_HOSTS."""
+    from urllib.parse import urlsplit
+
+    if src.startswith("/") and not src.startswith("//") and "\\" not in src:
+        return True
+    parts = urlsplit(src)
+    return parts.scheme == "https" and (parts.hostname or "").lower() in hosts
+
+
+def _attribute_filter(hosts: tuple[str, ...]):
+    def keep(tag: str, attribute: str, value: str) -> str | None:
+        if tag == "img" and attribute == "src" and not _allowed_image(value, hosts):
+            return None
+        return value
+
+    return keep
+
+
 def render_markdown(text: str | None) -> Markup:
     if not text:
         return Markup("")
@@ -31,8 +58,15 @@ def render_markdown(text: str | None) -> Markup:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
+        # An image from anywhere would tell a third party who reads the page, and when.
+        attribute_filter=_attribute_filter(_image_hosts()),
     )
+    # An image whose source was refused leaves its alt text (already escaped) behind.
+    cleaned = _IMG_WITHOUT_SRC.sub(lambda m: m.group(1) or "", cleaned)
     return Markup(cleaned)
+
+
+_IMG_WITHOUT_SRC = re.compile(r'<img(?![^>]*\ssrc=)(?:[^>]*?\salt="([^"]*)")?[^>]*>')
 
 
 def markdown_to_text(text: str | None) -> str:

@@ -95,7 +95,7 @@ class AuthActions:
 
     def login(self, user) -> None:
         with self._client.session_transaction() as sess:
-            sess["_user_id"] = str(user.id)
+            sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
 
     def logout(self) -> None:

@@ -29,7 +29,7 @@ def test_the_back_office_needs_a_login(client):
 
 
 def test_an_organiser_composes_previews_tests_and_schedules_an_issue(app, client, auth):
-    organiser = UserFactory()
+    organiser = UserFactory(email="prova@example.org")  # test copies go to back-office addresses
     event = EventFactory(title="Webinar bandi INNOMED-UP", starts_at=in_days(5))
     EventFactory(title="Bozza", status=EventStatus.DRAFT, starts_at=in_days(6))
     db.session.commit()

@@ -90,9 +90,9 @@ def test_checking_in_from_the_list_and_by_the_qr_code(client, auth, organiser, e
     resp = client.post(f"/admin/registrations/{a.id}/checkin", data={"attended": "1"},
                        follow_redirects=True)
     assert "Verdi 1 è registrato/a come presente" in text(resp)  # feedback at the door
-    page = text(client.get(f"/admin/checkin/{b.token}"))
+    page = text(client.get(f"/admin/checkin/{b.checkin_token}"))
     assert "Verdi 2" in page and "Segna come presente" in page
-    resp = client.post(f"/admin/checkin/{b.token}", follow_redirects=True)
+    resp = client.post(f"/admin/checkin/{b.checkin_token}", follow_redirects=True)
     assert "Presenza registrata" in text(resp)
     db.session.expire_all()
     assert a.checked_in_at is not None and b.checked_in_at is not None
@@ -101,7 +101,7 @@ def test_checking_in_from_the_list_and_by_the_qr_code(client, auth, organiser, e
 def test_the_qr_check_in_page_needs_a_logged_in_organiser(client, event):
     reg = register_attendee(event, person(1)).registration
     db.session.commit()
-    resp = client.get(f"/admin/checkin/{reg.token}")
+    resp = client.get(f"/admin/checkin/{reg.checkin_token}")
     assert resp.status_code == 302 and "/admin/login" in resp.headers["Location"]
 
 

@@ -291,7 +291,7 @@ def test_in_person_attendees_see_a_check_in_qr_code(client):
     db.session.commit()
     client.post("/events/evento/register", data=form())
     body = page(client.get(f"/registrations/{registrations()[0].token}/"))
-    assert "<svg" in body and re.search(r"/admin/checkin/[\w-]+", body)
+    assert "<svg" in body and "/admin/checkin/" not in body  # the code is in the modules only
 
 
 def test_an_attendee_cancels_after_confirming_and_the_next_person_gets_the_seat(client):

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.audit import record
 from app.auth.models import Role, User
+from app.auth.sessions import end_sessions
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
@@ -38,6 +39,12 @@ def normalise_email(email: str) -> str:
 def find_user(email: str) -> User | None:
     email = (email or "").strip().lower()
     return db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
+
+
+def is_back_office_address(email: str) -> bool:
+    """Whether `email` belongs to an active back-office account."""
+    user = find_user(email)
+    return user is not None and user.active
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -93,18 +100,21 @@ def update_user(user: User, *, name: str | None = None, role: Role | None = None
     if active is not None and active != user.active:
         changes["active"] = [user.active, active]
         user.active = active
+    if "role" in changes or "active" in changes:
+        end_sessions(user)  # the account's powers changed: it logs in again
     if changes:
         db.session.flush()
         record("user.update", user, user=by, summary=user.email, changes=changes)
     return changes
 
 
-def reset_password(user: User, *, by: User, password: str | None = None) -> str:
+def reset_password(user: User, *, by: User | None, password: str | None = None) -> str:
     """Set a new password (generated when none is given) and return it."""
     if password is None:
         password = secrets.token_urlsafe(12)
     _check_password(password)
     user.set_password(password)
+    end_sessions(user)
     db.session.flush()
     record("user.reset_password", user, user=by, summary=user.email)
     return password

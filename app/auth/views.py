@@ -1,30 +1,15 @@
 """Back-office login and logout."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import bp
+from app.auth import bp, sessions, throttle
 from app.auth.forms import LoginForm
 from app.auth.services import authenticate
 from app.extensions import db, limiter
-
-
-def safe_next(target: str | None) -> str | None:
-    """`target` when it is a path on this site, else None (no open redirects)."""
-    if not target:
-        return None
-    target = target.strip()
-    parts = urlsplit(target)
-    if (
-        parts.scheme or parts.netloc or not target.startswith("/")
-        or target.startswith("//") or "\\" in target
-    ):
-        return None
-    return target
+from app.security.urls import safe_next
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -36,16 +21,23 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
+        email = form.email.data or ""
+        if throttle.wait_remaining(email, request.remote_addr):
+            # Refused before the password is even checked, right or wrong.
+            form.password.errors.append(
+                _("Too many failed attempts: wait a few minutes before trying again."))
+            return render_template("auth/login.html", form=form)
+        user = authenticate(email, form.password.data or "")
         if user is None:
             db.session.rollback()
+            throttle.record_failure(email, request.remote_addr)
+            db.session.commit()
             form.password.errors.append(_("Wrong e-mail or password."))
         else:
-            lang = session.get("lang")
-            session.clear()  # nothing from before the login survives it
-            if lang:
-                session["lang"] = lang
+            throttle.record_success(email)
+            sessions.clear_keeping_language()  # nothing from before the login survives it
             login_user(user)
+            sessions.start(user)
             db.session.commit()
             flash(_("Welcome, %(name)s.", name=user.name or user.email), "success")
             return redirect(safe_next(form.next.data) or url_for("admin.dashboard"))
@@ -55,10 +47,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    lang = session.get("lang")
+    # Every copy of this account's session cookies stops working, not just this one.
+    sessions.end_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    sessions.clear_keeping_language()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))

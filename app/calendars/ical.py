@@ -356,14 +356,18 @@ def registration_parts(registration) -> list[Session]:
 
 
 def registration_entries(registration, *, private: bool, status: str | None = None) -> list[Entry]:
-    """The registrant's view of the event. `private` adds their own links (personal feed)."""
+    """The registrant's view of the event. `private` adds the join link of a confirmed online seat.
+
+    No management link ever goes into a feed: a feed URL is read-only by design and is
+    easily shared (calendar apps sync it to other devices and people); each entry links
+    to the public event page instead.
+    """
     event = registration.event
     confirmed = registration.is_confirmed
     extra = []
     if private:
         if confirmed and registration.is_online and event.online_join_url and not event.is_cancelled:
             extra.append(_("Link to join online: %(url)s", url=event.online_join_url))
-        extra.append(_("Your registration: %(url)s", url=attendee_url(registration.token)))
     if status is None:
         status = "CANCELLED" if event.is_cancelled else ("CONFIRMED" if confirmed else "TENTATIVE")
     mode = "online" if registration.is_online else ("in_person" if event.format == EventFormat.HYBRID else None)

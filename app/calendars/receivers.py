@@ -11,14 +11,14 @@ from flask_babel import gettext as _
 
 from app.calendars import ical
 from app.calendars.invites import invite_attachments, snapshot
-from app.calendars.models import CalendarInvite, ensure_feed_token
+from app.calendars.models import CalendarFeedToken, CalendarInvite, ensure_feed_token
 from app.events.models import Event, Venue
 from app.events.signals import event_cancelled, event_updated
 from app.extensions import db
 from app.i18n import format_event_when, format_short_day, format_time_range
 from app.mail.outbox import queue_email
 from app.registrations.models import Registration, RegistrationStatus
-from app.registrations.signals import invite_wanted, registration_created
+from app.registrations.signals import invite_wanted, registration_anonymised, registration_created
 
 # Changes that move what a registrant's calendar shows.
 SCHEDULE_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "venue_id", "format", "sessions"})
@@ -174,3 +174,15 @@ def _give_the_address_a_feed(registration: Registration, **_: Any) -> None:
 def _attach_invite(registration: Registration, method: str = "REQUEST", **_: Any) -> list[dict[str, Any]]:
     """A registration's confirmation, promotion or cancellation e-mail carries the invite."""
     return invite_attachments(registration, method)
+
+
+@registration_anonymised.connect
+def _forget_the_address(registration: Registration, email: str = "",
+                        address_still_live: bool = False, **_: Any) -> None:
+    """An erased registration keeps no invite snapshot; the address's feed token goes
+    once no live registration of the address remains (the row holds the address)."""
+    db.session.execute(sa.delete(CalendarInvite).where(CalendarInvite.registration_id == registration.id)
+                       .execution_options(synchronize_session=False))
+    if email and not address_still_live:
+        db.session.execute(sa.delete(CalendarFeedToken).where(CalendarFeedToken.email == email)
+                           .execution_options(synchronize_session=False))

@@ -626,6 +626,17 @@ def _events_of(column: Any, obj_id: int) -> list[Event]:
     return list(db.session.scalars(sa.select(Event).where(column == obj_id)).unique())
 
 
+def _check_shared(events: Sequence[Event], user: User) -> None:
+    """Venues, speakers and projects are shared by every organiser's events: an organiser
+    may change one only while no other organiser's event uses it, else an administrator."""
+    if getattr(user, "is_admin", False):
+        return
+    if any(all(o.id != user.id for o in event.organisers) for event in events):
+        raise OperationError(
+            _l("An event of another organiser uses this record: only an administrator can change it.")
+        )
+
+
 def _validate_venue(values: Mapping[str, Any]) -> None:
     _check_lengths(Venue, values)
     _required(values, "name")
@@ -642,6 +653,7 @@ def create_venue(values: Mapping[str, Any], *, user: User) -> Venue:
 
 
 def update_venue(venue: Venue, values: Mapping[str, Any], *, user: User) -> dict[str, tuple]:
+    _check_shared(_events_of(Event.venue_id, venue.id), user)
     _validate_venue(values)
     changes = _update(venue, VENUE_FIELDS, values, user=user, action="venue")
     if changes:
@@ -691,6 +703,7 @@ def create_project(values: Mapping[str, Any], *, user: User) -> Project:
 
 def update_project(project: Project, values: Mapping[str, Any], *,
                    user: User) -> dict[str, tuple]:
+    _check_shared(_events_of(Event.project_id, project.id), user)
     values = dict(values)
     _validate_project(values, project)
     if "slug" in values:
@@ -738,6 +751,7 @@ def create_speaker(values: Mapping[str, Any], *, user: User) -> Speaker:
 
 def update_speaker(speaker: Speaker, values: Mapping[str, Any], *,
                    user: User) -> dict[str, tuple]:
+    _check_shared(_events_with_speaker(speaker), user)
     _check_lengths(Speaker, values)
     _required(values, "name")
     changes = _update(speaker, SPEAKER_FIELDS, values, user=user, action="speaker")

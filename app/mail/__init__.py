@@ -6,4 +6,4 @@ from app.admin import admin_blueprint
 bp = Blueprint("mail", __name__)
 admin_bp = admin_blueprint("mail_admin", __name__)
 
-from app.mail import views  # noqa: E402,F401
+from app.mail import receivers, views  # noqa: E402,F401

@@ -28,3 +28,24 @@ def deliver_outbox() -> DeliveryReport:
     if total.claimed:
         log.info("outbox: %s", total)
     return total
+
+
+@job("mail.purge", "cron", hour=3, minute=41,
+     description="Delete sent e-mails older than OUTBOX_RETENTION_DAYS, and stale cool-downs")
+def purge_outbox() -> int:
+    from app.extensions import db
+    from app.mail.cooldown import forget_old
+    from app.mail.retention import purge_old_messages
+
+    total = 0
+    for _ in range(MAX_BATCHES):
+        done = purge_old_messages()
+        db.session.commit()
+        total += done
+        if done == 0:
+            break
+    forget_old()
+    db.session.commit()
+    if total:
+        log.info("outbox: %d old messages deleted", total)
+    return total

@@ -57,3 +57,15 @@ class OutboxMessage(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.category} {self.status}>"
+
+
+class MailCooldown(db.Model):
+    """Per address and kind: the last mail a stranger could trigger, and today's count
+    (app/mail/cooldown.py). `key` is a keyed hash: no address is stored."""
+
+    __tablename__ = "mail_cooldowns"
+
+    key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    last_sent_at: so.Mapped[datetime]
+    day: so.Mapped[str] = so.mapped_column(sa.String(10))  # UTC date of sent_today
+    sent_today: so.Mapped[int] = so.mapped_column(default=0)

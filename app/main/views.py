@@ -1,8 +1,6 @@
 """Site-wide pages."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import text
 
@@ -10,6 +8,7 @@ from app.events import services as event_services
 from app.extensions import csrf, db
 from app.i18n import SUPPORTED
 from app.main import bp
+from app.security.urls import safe_next
 
 
 @bp.get("/")
@@ -36,10 +35,7 @@ def set_language():
     lang = request.form.get("lang", "")
     if lang in SUPPORTED:
         session["lang"] = lang
-    target = request.form.get("next") or url_for("main.home")
-    if urlsplit(target).netloc or not target.startswith("/"):
-        target = url_for("main.home")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next")) or url_for("main.home"))
 
 
 @bp.get("/privacy")
@@ -47,5 +43,6 @@ def privacy():
     return render_template(
         "main/privacy.html",
         retention_days=current_app.config["REGISTRATION_RETENTION_DAYS"],
+        outbox_days=current_app.config.get("OUTBOX_RETENTION_DAYS", 90),
         version=current_app.config["PRIVACY_TEXT_VERSION"],
     )

@@ -6,12 +6,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.admin import admin_required, run_service
+from app.auth.services import is_back_office_address
 from app.extensions import db
 from app.mail.outbox import queue_email
 from app.newsletter import admin_bp, services
 from app.newsletter.forms import CampaignForm, ConfirmForm, ScheduleForm, SendNowForm, TestSendForm
 from app.newsletter.models import Campaign, Subscriber
 from app.newsletter.sending import campaign_context, render_campaign, smtp_transport
+from app.security.headers import allow_framing
 
 
 def _campaign(campaign_id: int) -> Campaign:
@@ -76,7 +78,7 @@ def detail(campaign_id: int):
         counters=services.campaign_counters(campaign.id),
         events=services.featured_events(campaign),
         schedule_form=ScheduleForm(),
-        test_form=TestSendForm(),
+        test_form=TestSendForm(data={"email": current_user.email}),
         action_form=ConfirmForm(),
         send_form=SendNowForm(),
         recipients=services.recipients_count(campaign) if campaign.status.value == "draft" else None,
@@ -85,6 +87,7 @@ def detail(campaign_id: int):
 
 
 @admin_bp.get("/<int:campaign_id>/preview.<kind>")
+@allow_framing("'self'")  # shown in an iframe on the issue's own back-office page
 def preview(campaign_id: int, kind: str):
     campaign = _campaign(campaign_id)
     if kind not in ("html", "txt"):
@@ -105,7 +108,13 @@ def preview(campaign_id: int, kind: str):
 def send_test(campaign_id: int):
     campaign = _campaign(campaign_id)
     form = TestSendForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid and not is_back_office_address(form.email.data):
+        # A test copy goes to the back-office's own mailboxes, never to anyone else:
+        # otherwise the form would mail arbitrary text to arbitrary people in our name.
+        form.email.errors = [_("Test copies go only to the address of a back-office user.")]
+        valid = False
+    if valid:
         run_service(lambda: queue_email(
             form.email.data, "newsletter/campaign", category="newsletter-test",
             language=campaign.language,

@@ -53,10 +53,6 @@ def topic_choices():
 
 
 class SubscribeForm(FlaskForm):
-    class Meta:
-        # Posted from cached public pages (the home block): see newsletter.views.index.
-        csrf = False
-
     email = EmailField(_l("E-mail"), filters=[_strip],
                        validators=[DataRequired(), Length(max=254), ValidEmail()])
     name = StringField(_l("Name (optional)"), filters=[_strip], validators=[Length(max=200)])

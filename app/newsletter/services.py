@@ -16,6 +16,7 @@ from app.errors import DomainError
 from app.events.models import Event, EventStatus
 from app.extensions import db
 from app.i18n import SUPPORTED
+from app.mail.cooldown import may_send
 from app.mail.outbox import queue_email
 from app.newsletter.models import (
     Campaign,
@@ -89,6 +90,10 @@ def request_subscription(
     language = language if language in SUPPORTED else "it"
     subscriber = db.session.scalar(sa.select(Subscriber).where(Subscriber.email == email))
     if subscriber is not None and subscriber.status == SubscriberStatus.ACTIVE:
+        return subscriber
+    if not may_send(email, "newsletter.confirm"):
+        # A confirmation went out minutes ago (or too many today): keep its link valid
+        # and send nothing; the visitor sees the same answer either way.
         return subscriber
     if subscriber is None:
         subscriber = Subscriber(email=email, token=_new_token())

@@ -30,11 +30,10 @@ def _subscribe_form() -> SubscribeForm:
     return form
 
 
-# No CSRF token here: the home page block posts to this view and public pages carry no
-# per-visitor token (so they can be cached whole). A forged post can only make us send
-# a confirmation e-mail, which nobody but the mailbox owner can act on.
+# The sign-up posts with a CSRF token like every other form. The home page block (a
+# page cached whole, with no per-visitor token) is a GET form that opens this page with
+# the address filled in; the visitor gives consent and sends it from here.
 @bp.route("/", methods=["GET", "POST"])
-@csrf.exempt
 @limiter.limit("10 per minute", methods=["POST"])
 def index():
     form = _subscribe_form()

@@ -157,7 +157,9 @@ def toggle_checkin(reg_id: int):
 @admin_bp.route("/checkin/<token>", methods=["GET", "POST"])
 def checkin(token: str):
     """The page a printed or on-screen QR code opens for the organiser at the door."""
-    reg = services.find_by_token_or_404(token)
+    reg = services.find_by_checkin_token(token)
+    if reg is None:
+        abort(404)
     if not can_manage(current_user, reg.event):
         abort(403)
     form = ConfirmForm()

@@ -1,6 +1,7 @@
 """Registrations of attendees to events and to the registrable parts of an event."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +43,11 @@ class Registration(TimestampMixin, db.Model):
     )
     # secrets.token_urlsafe(24): 192 bits; the attendee's private link.
     token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    # A second secret, for the door only: the QR code carries it and the check-in view
+    # accepts nothing else, so a photographed badge opens no attendee page.
+    checkin_token: so.Mapped[str] = so.mapped_column(
+        sa.String(64), unique=True, default=lambda: secrets.token_urlsafe(32)
+    )
     email: so.Mapped[str] = so.mapped_column(sa.String(254), index=True)  # normalised
     first_name: so.Mapped[str] = so.mapped_column(sa.String(100))
     last_name: so.Mapped[str] = so.mapped_column(sa.String(100))

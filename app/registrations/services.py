@@ -23,9 +23,11 @@ from app.db import utcnow
 from app.errors import DomainError
 from app.events.models import Event, EventStatus, Session
 from app.extensions import db
+from app.mail.cooldown import may_send
 from app.mail.outbox import queue_email
 from app.registrations import capacity, signals
 from app.registrations.capacity import Counters, confirmed_keys, lock_counters
+from app.registrations.erasure import forget_traces
 from app.registrations.models import (
     AttendanceMode,
     Question,
@@ -141,6 +143,16 @@ def find_by_token(token: str) -> Registration | None:
     return reg
 
 
+def find_by_checkin_token(token: str) -> Registration | None:
+    """The registration whose door code this is; its private-page token does not match."""
+    if not token or not TOKEN_RE.match(token):
+        return None
+    reg = db.session.scalar(sa.select(Registration).where(Registration.checkin_token == token))
+    if reg is None or not hmac.compare_digest(reg.checkin_token.encode(), token.encode()):
+        return None
+    return reg
+
+
 def find_by_token_or_404(token: str) -> Registration:
     """For the views behind a private link: an unknown or altered token is a 404,
     like `db.get_or_404`."""
@@ -169,7 +181,7 @@ def attendee_url(registration: Registration) -> str:
 
 
 def checkin_url(registration: Registration) -> str:
-    return f"{current_app.config['BASE_URL']}/admin/checkin/{registration.token}"
+    return f"{current_app.config['BASE_URL']}/admin/checkin/{registration.checkin_token}"
 
 
 # --- registering -------------------------------------------------------------------
@@ -223,7 +235,10 @@ def register_attendee(
     counters = lock_counters(event)
     existing = live_registration(event.id, details.email)
     if existing is not None:
-        _queue(existing, "already_registered")
+        # Typing someone's address again and again must not flood their mailbox: one
+        # reminder of the private link per cool-down; the visitor's answer is the same.
+        if may_send(existing.email, f"registration.already_registered:{event.id}"):
+            _queue(existing, "already_registered")
         return RegistrationOutcome(existing, created=False)
 
     reg = Registration(
@@ -451,8 +466,14 @@ def check_in(reg: Registration, *, attended: bool = True) -> None:
 # --- personal data -----------------------------------------------------------------
 
 
-def anonymise_registration(reg: Registration, now: datetime | None = None) -> None:
-    """Forget who registered; status, mode, parts, category and country keep the counts."""
+def anonymise_registration(reg: Registration, now: datetime | None = None, *, by: Any = None,
+                           reason: str = "retention") -> None:
+    """Forget who registered; status, mode, parts, category and country keep the counts.
+
+    Every copy elsewhere (outbox, reminders, feed token, audit text) goes too: see
+    app/registrations/erasure.py.
+    """
+    email, names = reg.email, [reg.full_name, reg.first_name, reg.last_name]
     reg.first_name = ""
     reg.last_name = ""
     reg.email = ""
@@ -461,15 +482,17 @@ def anonymise_registration(reg: Registration, now: datetime | None = None) -> No
     reg.answers = {}
     reg.newsletter_opt_in = False
     reg.token = new_token()  # the old private link stops working
+    reg.checkin_token = new_token()  # and so does the printed QR code
     reg.anonymised_at = now or utcnow()
     db.session.flush()
+    forget_traces(reg, email=email, names=names, by=by, reason=reason)
 
 
 def erase_personal_data(reg: Registration) -> None:
     """The attendee's own erase button: leave the event if it is still ahead, then forget."""
     if not reg.is_cancelled and not reg.event.is_past():
         cancel_registration(reg, notify=False)
-    anonymise_registration(reg)
+    anonymise_registration(reg, reason="attendee")
 
 
 def anonymise_expired(now: datetime | None = None, batch: int = 500) -> int:

@@ -16,3 +16,9 @@ registration_promoted = _signals.signal("registration-promoted")
 # method ("REQUEST" for a confirmed seat, "CANCEL" for a cancellation). Each receiver
 # returns a list of outbox attachments (the calendars capability: the invite).
 invite_wanted = _signals.signal("registration-invite-wanted")
+
+# sender: the Registration just anonymised (erased by the attendee or by the retention job),
+# its personal fields already blank; kwargs `email` (the address it had) and
+# `address_still_live` (whether another live registration of that address remains).
+# Receivers delete their rows that hold or point at the person's data.
+registration_anonymised = _signals.signal("registration-anonymised")

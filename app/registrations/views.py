@@ -129,7 +129,10 @@ def attendee(token: str):
 def _qr(url: str) -> Markup:
     import segno
 
-    svg = segno.make_qr(url, error="m").svg_inline(scale=4, dark="#000", light="#fff", title=url)
+    # The title names the code and no more: the page's source and screen readers
+    # never spell out the door code's URL.
+    svg = segno.make_qr(url, error="m").svg_inline(scale=4, dark="#000", light="#fff",
+                                                   title=_("Your check-in code"))
     return Markup(svg)
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from app.events.signals import event_cancelled, event_published, event_updated, material_published
 from app.registrations.signals import (
+    registration_anonymised,
     registration_cancelled,
     registration_created,
     registration_promoted,
@@ -49,3 +50,9 @@ def on_event_cancelled(event: Any, **kwargs: Any) -> None:
 @material_published.connect
 def on_material_published(material: Any, **kwargs: Any) -> None:
     services.notify_recording(material)
+
+
+@registration_anonymised.connect
+def on_registration_anonymised(registration: Any, **kwargs: Any) -> None:
+    """An erased registration keeps no reminders, sent or pending."""
+    services.forget_registration(registration)

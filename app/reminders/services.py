@@ -242,3 +242,12 @@ def counts_by_status(event: Event) -> dict[tuple[str, str], int]:
     ).all()
     return {(kind.value, status.value): n for kind, status, n in rows}
 
+
+
+def forget_registration(registration: Registration) -> int:
+    """Delete every reminder of an erased registration; returns how many."""
+    result = db.session.execute(
+        sa.delete(Reminder).where(Reminder.registration_id == registration.id)
+        .returning(Reminder.id).execution_options(synchronize_session=False)
+    )
+    return len(result.all())
