@@ -27,7 +27,8 @@ def own_event(organiser):
     event = EventFactory(slug="mestre", title="Workshop a Mestre")
     event.organisers.append(organiser)
     RegistrationFactory(event=event, first_name="Maria", last_name="Rossi",
-                        email="maria.rossi@example.org", token="t" * 43)
+                        email="maria.rossi@example.org", token="t" * 43,
+                        checkin_token="k" * 43)
     db.session.commit()
     return event
 
@@ -118,15 +119,17 @@ def test_another_organiser_cannot_revoke_my_key(client, auth, organiser, own_eve
     assert key.revoked_at is None
 
 
-def test_check_in_by_the_token_of_the_qr_code(client, organiser, own_event):
+def test_check_in_by_the_check_in_token_of_the_qr_code_only(client, organiser, own_event):
     _, plain = keys.create_key(organiser, "porta", own_event)
     db.session.commit()
     url = f"/api/v1/organiser/events/{own_event.id}/checkin"
-    first = client.post(url, json={"token": "t" * 43}, headers=bearer(plain))
+    # The attendee's private link opens nothing at the door: only the QR's check-in token.
+    assert client.post(url, json={"token": "t" * 43}, headers=bearer(plain)).status_code == 404
+    first = client.post(url, json={"token": "k" * 43}, headers=bearer(plain))
     assert first.status_code == 200
     assert first.get_json()["already_checked_in"] is False
     assert first.get_json()["registration"]["checked_in_at"]
-    second = client.post(url, json={"token": "t" * 43}, headers=bearer(plain))
+    second = client.post(url, json={"token": "k" * 43}, headers=bearer(plain))
     assert second.get_json()["already_checked_in"] is True
     assert client.post(url, json={"token": "u" * 43}, headers=bearer(plain)).status_code == 404
     assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
@@ -135,7 +138,7 @@ def test_check_in_by_the_token_of_the_qr_code(client, organiser, own_event):
 
 def test_check_in_refuses_a_cancelled_registration(client, organiser, own_event):
     reg = RegistrationFactory(event=own_event, status=RegistrationStatus.CANCELLED,
-                              token="c" * 43)
+                              checkin_token="c" * 43)
     _, plain = keys.create_key(organiser, "porta", own_event)
     db.session.commit()
     resp = client.post(f"/api/v1/organiser/events/{own_event.id}/checkin",

@@ -92,8 +92,8 @@ def keys_of(user) -> list[ApiKey]:
 def registration_for_checkin(token: str) -> Registration | None:
     """The registration a door scanner's QR code names.
 
-    The one place that decides which token the API accepts at the door: today the
-    registration's private token (as the back-office check-in page does); when the
-    separate check-in token exists, this line becomes its lookup.
+    The one place that decides which token the API accepts at the door: the
+    registration's check-in token (the one its QR code carries), as the back-office
+    check-in page does; the attendee's private token opens nothing here.
     """
-    return registrations.find_by_token(token)
+    return registrations.find_by_checkin_token(token)
