@@ -6,7 +6,7 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 
 from app.cache import get_cache
 from app.embeds import bp
-from app.embeds.framing import embeddable
+from app.security.headers import embeddable
 from app.events import services as catalogue
 from app.events.models import EventKind
 from app.extensions import db

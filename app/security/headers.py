@@ -55,6 +55,11 @@ def embeddable(view: Callable) -> Callable:
     return view
 
 
+def framed_by(view: Callable | None) -> str | None:
+    """Who may frame `view`: None = nobody, "" = EMBED_ALLOWED_ORIGINS, else a source list."""
+    return getattr(view, _FRAMING_ATTR, None)
+
+
 def token_page(view: Callable) -> Callable:
     """Mark a view whose URL carries a secret (most are found by their `<token>` rule)."""
 
@@ -80,7 +85,7 @@ def is_token_page() -> bool:
 
 
 def frame_ancestors() -> str:
-    framing = getattr(_view(), _FRAMING_ATTR, None)
+    framing = framed_by(_view())
     if framing is None:
         return "'none'"
     if framing == "":
@@ -111,7 +116,7 @@ def add_security_headers(response):
     headers = response.headers
     ancestors = frame_ancestors()
     own = re.search(r"frame-ancestors\s+([^;]+)", headers.get("Content-Security-Policy", ""))
-    if own:  # the view said who may frame it (e.g. app/embeds' own @embeddable)
+    if own:  # the view set its own policy, naming who may frame it
         ancestors = own.group(1).strip()
     if "Content-Security-Policy" not in headers:
         headers["Content-Security-Policy"] = content_security_policy()
