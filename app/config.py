@@ -84,6 +84,13 @@ class Config:
 
     EVENTS_PER_PAGE = 20
 
+    # Online attendees see the join link until the part ends plus this many minutes.
+    JOIN_LINK_GRACE_MINUTES = int(os.environ.get("JOIN_LINK_GRACE_MINUTES", "60"))
+    # Check-in at the door opens this many minutes before a part starts (until it ends).
+    CHECKIN_OPENS_MINUTES = int(os.environ.get("CHECKIN_OPENS_MINUTES", "90"))
+    # Share of a part an online attendee must follow for it to count as attended.
+    ONLINE_ATTENDANCE_MIN_PERCENT = int(os.environ.get("ONLINE_ATTENDANCE_MIN_PERCENT", "50"))
+
 
 class DevelopmentConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

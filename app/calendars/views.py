@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from app.cache import cached
-from app.calendars import bp, ical, services
+from app.calendars import bp, ical, invites, services
 from app.calendars.models import feed_token_for, reset_feed_token
 from app.events.labels import EVENT_KINDS, label
 from app.events.models import Event, Project
@@ -130,7 +130,9 @@ def personal_feed(token: str):
         with force_locale(services.feed_language(registrations)):
             mine = _("My registrations")
             name = f"{current_app.config['SITE_NAME']} – {mine}"
-            return ical.render_personal_feed(registrations, name=name)
+            last = invites.last_sent_by_event(owner.email, [r.event_id for r in registrations])
+            sequences = {r.id: invites.entry_sequence(r, last.get(r.event_id)) for r in registrations}
+            return ical.render_personal_feed(registrations, name=name, sequences=sequences)
 
     return _calendar_response(fp, build, private=True, filename="my-events.ics")
 
@@ -149,7 +151,9 @@ def registration_ics(token: str):
     )
 
     def build() -> bytes:
-        entries = ical.registration_entries(registration, private=False)
+        sequence = invites.entry_sequence(
+            registration, invites.last_sent(registration.event_id, registration.email))
+        entries = ical.registration_entries(registration, private=False, sequence=sequence)
         return ical.build_calendar(entries, method="PUBLISH", name=event.title, feed=False)
 
     return _calendar_response(fp, build, private=True, filename=f"{event.slug}.ics",

@@ -184,6 +184,11 @@ def registration_availability(event: Event) -> capacity.Availability:
     return capacity.availability(event)
 
 
+@bp.app_template_global("registration_modes")
+def registration_modes(event: Event) -> list:
+    return capacity.modes_offered(event)
+
+
 @bp.app_template_global("attendance_label")
 def attendance_label(mode) -> str:
     from app.registrations.forms import MODES
