@@ -19,7 +19,7 @@ from markupsafe import Markup
 from app.events.models import Event, EventStatus
 from app.extensions import db, limiter
 from app.i18n import current_language
-from app.registrations import bp, capacity, services
+from app.registrations import bp, capacity, online, services
 from app.registrations.forms import ConfirmForm, build_form
 from app.registrations.models import Question
 
@@ -118,8 +118,8 @@ def attendee(token: str):
     qr_svg = None
     if reg.is_confirmed:
         private_materials = [m for m in event.materials if not m.is_public]
-        if reg.is_online and event.is_online and event.online_join_url:
-            join_url = event.online_join_url
+        # Until the part ends plus the grace minutes; then the recording takes its place.
+        join_url = online.join_link(reg)
         if not reg.is_online:
             qr_svg = _qr(services.checkin_url(reg))
     response = current_app.make_response(render_template(
@@ -131,6 +131,7 @@ def attendee(token: str):
         qr_svg=qr_svg,
         form=ConfirmForm(),
         questions=event_questions(event) if reg.answers else [],
+        waitlist_places=services.waitlist_places(reg) if reg.is_waitlisted else [],
     ))
     return _private(response)
 
