@@ -30,6 +30,7 @@ from app.db import utcnow
 from app.events.models import Event, Session
 from app.extensions import db
 from app.i18n import SUPPORTED, local
+from app.registrations import checkin
 from app.registrations.models import Registration, RegistrationStatus, registration_parts
 
 # Bump when the templates or the stylesheet change the look of a cached programme.
@@ -341,8 +342,9 @@ def render_badges(event: Event, lang: str | None = None) -> bytes:
 
 # --- certificates of attendance ---------------------------------------------------------
 
-def can_have_certificate(registration: Registration) -> bool:
-    return registration.is_confirmed and registration.checked_in_at is not None
+def can_have_certificate(registration: Registration, now=None) -> bool:
+    """Only once a part the person attended has ended: a certificate says what happened."""
+    return registration.is_confirmed and bool(checkin.attended_slots(registration, now))
 
 
 def certificate_filename(registration: Registration) -> str:
@@ -361,6 +363,7 @@ def render_certificate(registration: Registration) -> bytes:
         html = render_template(
             "pdf/documents/certificate.html",
             registration=registration,
+            attended=checkin.attended_slots(registration),
             issued_label=_("Issued on %(date)s", date=format_date(issued, "d MMMM y", locale=lang)),
             reference=f"{event.id}-{registration.id}",
             **_common(event, lang, title=_("Certificate of attendance") + " — "
@@ -370,10 +373,11 @@ def render_certificate(registration: Registration) -> bytes:
 
 
 def _checked_in(event: Event) -> list[Any]:
+    """Attendees: confirmed, present at a part that has ended."""
     return [
         Registration.event_id == event.id,
         Registration.status == RegistrationStatus.CONFIRMED,
-        Registration.checked_in_at.is_not(None),
+        checkin.attended_sql(utcnow()),
     ]
 
 

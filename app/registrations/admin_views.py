@@ -13,7 +13,7 @@ from app.admin.permissions import can_manage
 from app.events.models import Event
 from app.extensions import db
 from app.i18n import current_language
-from app.registrations import admin_bp, exports, services
+from app.registrations import admin_bp, checkin_views, exports, services
 from app.registrations.forms import (
     MODES,
     STATUSES,
@@ -181,15 +181,8 @@ def toggle_checkin(reg_id: int):
     reg = _registration_or_404(reg_id)
     if ConfirmForm().validate_on_submit():
         attended = request.form.get("attended", "1") == "1"
-        try:
-            services.check_in(reg, attended=attended)
-        except services.RegistrationError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "warning")
-        else:
+        if checkin_views.toggle(reg, attended, slot_key=request.form.get("slot", "")):
             db.session.commit()
-            flash(_("%(name)s is checked in.", name=reg.full_name) if attended
-                  else _("Check-in of %(name)s undone.", name=reg.full_name), "success")
     return _back(reg)
 
 
@@ -200,19 +193,7 @@ def checkin(token: str):
     reg = services.find_by_token_or_404(token)
     if not can_manage(current_user, reg.event):
         abort(403)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            services.check_in(reg)
-        except services.RegistrationError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "warning")
-        else:
-            db.session.commit()
-            flash(_("%(name)s is checked in.", name=reg.full_name), "success")
-        return redirect(url_for(".checkin", token=token))
-    return render_template("registrations/admin/checkin.html", registration=reg, event=reg.event,
-                           form=form, statuses=STATUSES, modes=MODES)
+    return checkin_views.person_page(reg, url_for(".checkin", token=token))
 
 
 @admin_bp.get("/events/<int:event_id>/registrations.<fmt>")

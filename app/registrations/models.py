@@ -216,6 +216,10 @@ class Attendance(TimestampMixin, db.Model):
         sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
     )
     slot: so.Mapped[str] = so.mapped_column(sa.String(40))
+    # The slot's times when recorded: certificates and reports ask "attended a part
+    # that has ended" in SQL.
+    slot_starts_at: so.Mapped[datetime]
+    slot_ends_at: so.Mapped[datetime]
     mode: so.Mapped[AttendanceMode] = so.mapped_column(_enum(AttendanceMode))
     source: so.Mapped[AttendanceSource] = so.mapped_column(_enum(AttendanceSource))
     checked_in_at: so.Mapped[datetime]

@@ -24,6 +24,7 @@ from app.extensions import db
 from app.registrations import capacity, online, signals
 from app.registrations.capacity import Counters, confirmed_keys, lock_counters
 from app.registrations.models import (
+    Attendance,
     AttendanceMode,
     Registration,
     RegistrationStatus,
@@ -509,16 +510,6 @@ def update_registration(reg: Registration, details: AttendeeDetails, *, by: Any 
     capacity.sync_page_state(counters)
 
 
-# --- check-in ----------------------------------------------------------------------
-
-
-def check_in(reg: Registration, *, attended: bool = True) -> None:
-    if attended and not reg.is_confirmed:
-        raise WrongStatus(_l("Only confirmed registrations can be checked in."))
-    reg.checked_in_at = (reg.checked_in_at or utcnow()) if attended else None
-    db.session.flush()
-
-
 # --- personal data -----------------------------------------------------------------
 
 
@@ -533,6 +524,9 @@ def anonymise_registration(reg: Registration, now: datetime | None = None) -> No
     reg.newsletter_opt_in = False
     reg.token = new_token()  # the old private link stops working
     reg.anonymised_at = now or utcnow()
+    # Presence stays (no longer anyone's) for the funder's figures; who checked them in goes.
+    db.session.execute(sa.update(Attendance).where(Attendance.registration_id == reg.id)
+                       .values(checked_in_by_id=None))
     db.session.flush()
 
 
@@ -540,6 +534,9 @@ def erase_personal_data(reg: Registration) -> None:
     """The attendee's own erase button: leave the event if it is still ahead, then forget."""
     if not reg.is_cancelled and not reg.event.is_past():
         cancel_registration(reg, notify=False)
+    # The person asked: their attendance record goes too, not only their name.
+    db.session.execute(sa.delete(Attendance).where(Attendance.registration_id == reg.id))
+    reg.checked_in_at = None
     anonymise_registration(reg)
 
 

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from app.events.models import Event, EventStatus
 from app.extensions import db, limiter
 from app.i18n import current_language
-from app.registrations import bp, capacity, online, services
+from app.registrations import bp, capacity, checkin, online, services
 from app.registrations.forms import ConfirmForm, build_form
 from app.registrations.models import Question
 
@@ -183,6 +183,11 @@ def erase(token: str):
 @bp.app_template_global("registration_availability")
 def registration_availability(event: Event) -> capacity.Availability:
     return capacity.availability(event)
+
+
+@bp.app_template_global("checkin_slot_label")
+def checkin_slot_label(event: Event, slot) -> str:
+    return checkin.slot_label(event, slot)
 
 
 @bp.app_template_global("registration_modes")

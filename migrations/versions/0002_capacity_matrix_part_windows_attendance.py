@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-12-01 01:45:46.523170
+Create Date: 2026-12-01 01:57:23.084877
 
 """
 from alembic import op
@@ -24,6 +24,8 @@ def upgrade():
     sa.Column('registration_id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
     sa.Column('slot', sa.String(length=40), nullable=False),
+    sa.Column('slot_starts_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('slot_ends_at', app.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('mode', sa.Enum('in_person', 'online', name='attendancemode', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('source', sa.Enum('door', 'override', 'import', name='attendancesource', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('checked_in_at', app.db.UTCDateTime(timezone=True), nullable=False),
