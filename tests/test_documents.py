@@ -495,7 +495,6 @@ def test_attendee_page_offers_the_certificate_only_once_checked_in(registered_ev
 
 
 def test_organiser_downloads_every_certificate_in_one_zip(registered_event, client, auth):
-    people = registered_event["people"]
     attend(registered_event, "zanon", "dangelo", "gone")
     db.session.commit()
     auth.login(registered_event["organiser"])
@@ -537,7 +536,6 @@ def test_organiser_finds_every_document_on_the_event_back_office_page(registered
 def test_a_large_event_downloads_its_certificates_in_batches(registered_event, client, auth,
                                                              app, monkeypatch):
     monkeypatch.setattr(pdf, "CERTIFICATES_PER_ZIP", 2)
-    people = registered_event["people"]
     attend(registered_event, "zanon", "dangelo", "bianchi")
     db.session.commit()
     event = registered_event["event"]
