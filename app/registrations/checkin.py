@@ -422,65 +422,80 @@ def _parse_minutes(text: str) -> float | None:
     return total if found else None
 
 
+def _header(line: str):
+    try:
+        dialect = csv.Sniffer().sniff(line, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    headers = next(csv.reader([line], dialect), [])
+    email_i = _find(headers, EMAIL_COLUMNS)
+    if email_i is None:
+        return None
+    cols = {"email": email_i, "join": _find(headers, JOIN_COLUMNS),
+            "leave": _find(headers, LEAVE_COLUMNS), "duration": _find(headers, DURATION_COLUMNS),
+            "name": _find(headers, NAME_COLUMNS)}
+    score = (cols["join"] is not None) + (cols["leave"] is not None) + (cols["duration"] is not None)
+    return score, dialect, cols
+
+
 def read_attendance_report(data: bytes, timezone: str) -> list[ReportRow]:
     """The participants of a Zoom, Teams, Webex or GoToWebinar attendance export.
 
-    Finds the header row (exports put a summary above it), the delimiter (comma,
-    semicolon or tab) and the e-mail, join, leave and duration columns by name.
+    Exports put summaries above (and around) the participants: the header row taken is
+    the one with an e-mail column and the most of join, leave and duration (the later
+    one on a tie: Teams lists every join and leave after its per-person summary). The
+    delimiter (comma, semicolon or tab) is sniffed per line, columns found by name.
     """
-    text = _decode(data)
-    lines = text.splitlines()
+    lines = _decode(data).splitlines()
     tz = ZoneInfo(timezone)
-    for start, line in enumerate(lines):
-        if not line.strip():
+    best = None
+    for i, line in enumerate(lines):
+        if line.strip() and (found := _header(line)) is not None:
+            if best is None or found[0] >= best[1][0]:
+                best = (i, found)
+    if best is None:
+        raise ReportUnreadable(_l("No column with the participants' e-mail addresses was found."),
+                               field="report")
+    start, (_score, dialect, cols) = best
+    rows: list[ReportRow] = []
+    for cells in csv.reader(lines[start + 1:], dialect):
+        if not any(c.strip() for c in cells):
+            if rows:
+                break  # the end of this section
             continue
-        try:
-            dialect = csv.Sniffer().sniff(line, delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        headers = next(csv.reader([line], dialect))
-        email_i = _find(headers, EMAIL_COLUMNS)
-        if email_i is None:
+
+        def cell(name, cells=cells):
+            i = cols[name]
+            return cells[i] if i is not None and i < len(cells) else ""
+
+        email = cell("email").strip().lower()
+        if "@" not in email:
             continue
-        join_i, leave_i = _find(headers, JOIN_COLUMNS), _find(headers, LEAVE_COLUMNS)
-        dur_i, name_i = _find(headers, DURATION_COLUMNS), _find(headers, NAME_COLUMNS)
-        rows = []
-        for cells in csv.reader(lines[start + 1:], dialect):
-            if not cells or len(cells) <= email_i:
-                if rows and not any(c.strip() for c in cells or []):
-                    continue
-                continue
-
-            def cell(i, cells=cells):
-                return cells[i] if i is not None and i < len(cells) else ""
-
-            email = cell(email_i).strip().lower()
-            if "@" not in email:
-                continue
-            rows.append(ReportRow(email, cell(name_i).strip(), _parse_time(cell(join_i), tz),
-                                  _parse_time(cell(leave_i), tz), _parse_minutes(cell(dur_i))))
-        return rows
-    raise ReportUnreadable(_l("No column with the participants' e-mail addresses was found."),
-                           field="report")
+        rows.append(ReportRow(email, cell("name").strip(), _parse_time(cell("join"), tz),
+                              _parse_time(cell("leave"), tz), _parse_minutes(cell("duration"))))
+    return rows
 
 
 def _minutes_in(rows: list[ReportRow], slot: Slot) -> int:
     """Minutes within the slot; overlapping sessions (re-joins) count once."""
     spans = [(max(r.join, slot.starts_at), min(r.leave, slot.ends_at))
              for r in rows if r.join and r.leave]
+    total = timedelta()
     spans = sorted((a, b) for a, b in spans if b > a)
-    if spans:
-        total, (cur_a, cur_b) = timedelta(), spans[0]
+    durations = [r.minutes for r in rows if r.minutes is not None]
+    if spans or not durations:
+        cur_a, cur_b = spans[0] if spans else (slot.starts_at, slot.starts_at)
         for a, b in spans[1:]:
             if a <= cur_b:
                 cur_b = max(cur_b, b)
             else:
                 total += cur_b - cur_a
                 cur_a, cur_b = a, b
-        total += cur_b - cur_a
+        if spans:
+            total += cur_b - cur_a
         return int(total.total_seconds() // 60)
-    durations = [r.minutes for r in rows if r.minutes is not None]
-    return min(int(sum(durations)), slot.minutes) if durations else 0
+    # No usable times (or dates written the other way round): the platform's durations.
+    return min(int(sum(durations)), slot.minutes)
 
 
 def import_online_attendance(event: Event, slot_key: str, data: bytes, *, by: Any = None,
