@@ -31,7 +31,12 @@ from app.events.models import Event, Session
 from app.extensions import db
 from app.i18n import SUPPORTED, local
 from app.registrations import checkin
-from app.registrations.models import Registration, RegistrationStatus, registration_parts
+from app.registrations.models import (
+    Attendance,
+    Registration,
+    RegistrationStatus,
+    registration_parts,
+)
 
 # Bump when the templates or the stylesheet change the look of a cached programme.
 LAYOUT_REVISION = "1"
@@ -188,6 +193,11 @@ def _common(event: Event, lang: str, *, title: str) -> dict[str, Any]:
     }
 
 
+def document_context(event: Event, lang: str, *, title: str) -> dict[str, Any]:
+    """What every event document's template needs (masthead, title, page counter)."""
+    return _common(event, lang, title=title)
+
+
 # --- the programme ----------------------------------------------------------------------
 
 @dataclass
@@ -308,6 +318,15 @@ def _sheet_days(event: Event, part: Session | None, lang: str) -> list[Day]:
     return [Day(day, day_label(day, lang)) for day in days]
 
 
+def _presences_by_day(event: Event, part: Session | None) -> dict[tuple[int, date], Any]:
+    """{(registration id, local day): attendance} so each day's sheet shows who was there."""
+    stmt = sa.select(Attendance).where(Attendance.event_id == event.id, Attendance.attended)
+    if part is not None:
+        stmt = stmt.where(Attendance.slot == f"part:{part.id}")
+    return {(a.registration_id, local(a.slot_starts_at, event.timezone).date()): a
+            for a in db.session.scalars(stmt)}
+
+
 def render_attendance_sheet(event: Event, part: Session | None = None,
                             lang: str | None = None) -> bytes:
     """'Foglio firme': one page set per day, confirmed registrants in alphabetical order."""
@@ -318,6 +337,7 @@ def render_attendance_sheet(event: Event, part: Session | None = None,
             part=part,
             days=_sheet_days(event, part, lang),
             registrants=confirmed_registrants(event, part),
+            presences=_presences_by_day(event, part),
             **_common(event, lang, title=_("Attendance sheet") + " — " + event.title),
         )
     return html_to_pdf(html)
