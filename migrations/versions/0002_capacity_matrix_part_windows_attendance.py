@@ -63,6 +63,70 @@ def upgrade():
 
     # ### end Alembic commands ###
     _queue_existing_waiters()
+    _attendance_from_old_check_ins()
+
+
+def _aware(value):
+    from datetime import UTC, datetime
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _attendance_from_old_check_ins():
+    """Check-ins made inside a part's window (90 minutes before its start to its end)
+    become attendance at that part; those made at any other time certified nothing and
+    are not carried over."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    conn = op.get_bind()
+    regs = conn.execute(sa.text(
+        "SELECT r.id, r.event_id, r.attendance_mode, r.checked_in_at, e.starts_at, e.ends_at, "
+        "e.timezone FROM registrations r JOIN events e ON e.id = r.event_id "
+        "WHERE r.status = 'confirmed' AND r.checked_in_at IS NOT NULL"
+    )).all()
+    if not regs:
+        return
+    parts = {}
+    for sid, event_id, starts, ends in conn.execute(sa.text(
+        "SELECT id, event_id, starts_at, ends_at FROM sessions WHERE registrable"
+    )):
+        parts.setdefault(event_id, []).append((sid, _aware(starts), _aware(ends)))
+    chosen = {}
+    for reg_id, sid in conn.execute(sa.text("SELECT registration_id, session_id FROM registration_parts")):
+        chosen.setdefault(reg_id, set()).add(sid)
+    lead = timedelta(minutes=90)
+    now = _aware(datetime.utcnow())
+    rows = []
+    for reg_id, event_id, mode, checked, e_start, e_end, tzname in regs:
+        checked, e_start, e_end = _aware(checked), _aware(e_start), _aware(e_end)
+        slots = []
+        if parts.get(event_id):
+            mine = chosen.get(reg_id) or {p[0] for p in parts[event_id]}
+            slots = [(f"part:{sid}", s, e) for sid, s, e in parts[event_id] if sid in mine]
+        else:
+            tz = ZoneInfo(tzname or "Europe/Rome")
+            day = checked.astimezone(tz).date()
+            if e_start.astimezone(tz).date() == e_end.astimezone(tz).date():
+                slots = [("event", e_start, e_end)]
+            else:
+                lo = max(e_start, datetime.combine(day, time(0, 0), tz))
+                hi = min(e_end, datetime.combine(day + timedelta(days=1), time(0, 0), tz))
+                slots = [(f"day:{day.isoformat()}", lo, hi)]
+        for key, start, end in slots:
+            if start - lead <= checked <= end:
+                rows.append({"registration_id": reg_id, "event_id": event_id, "slot": key,
+                             "slot_starts_at": start, "slot_ends_at": end, "mode": mode,
+                             "source": "door", "checked_in_at": checked, "attended": True,
+                             "created_at": now, "updated_at": now})
+    if rows:
+        when = app.db.UTCDateTime(timezone=True)
+        typed = {"slot_starts_at": when, "slot_ends_at": when, "checked_in_at": when,
+                 "created_at": when, "updated_at": when, "attended": sa.Boolean()}
+        attendances = sa.table("attendances", *(sa.column(c, typed.get(c)) for c in rows[0]))
+        op.bulk_insert(attendances, rows)
 
 
 def _queue_existing_waiters():
