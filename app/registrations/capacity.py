@@ -17,6 +17,7 @@ the waiting list), so checking a seat costs no count over the registrations tabl
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -381,7 +382,11 @@ def availability(event: Event, used: dict[str, int] | None = None, now=None) -> 
 def sync_page_state(counters: Counters) -> None:
     """Bump the event's data version when its availability changed (cached pages follow)."""
     event = counters.event
-    state = availability(event, {k: r.used for k, r in counters.rows.items()}).state
+    avail = availability(event, {k: r.used for k, r in counters.rows.items()})
+    # The page shows, per day and mode, what is full: a choice filling up or freeing
+    # changes the page as much as the whole event filling up.
+    full = ",".join(sorted(k for k, v in avail.left_by_key.items() if v == 0))
+    state = f"{avail.state}:{hashlib.sha1(full.encode()).hexdigest()[:7]}"
     row = counters.rows[EVENT]
     if row.state != state:
         event.bump_version()
