@@ -22,6 +22,7 @@ from flask_wtf import FlaskForm
 from app.cache import cached
 from app.calendars import bp, ical, invites, services
 from app.calendars.models import feed_token_for, reset_feed_token
+from app.db import utcnow
 from app.events.labels import EVENT_KINDS, label
 from app.events.models import Event, Project
 from app.extensions import db
@@ -118,12 +119,20 @@ def feed():
                               cache_body=not filters.q)
 
 
+def _with_time_bucket(fp: services.Fingerprint) -> services.Fingerprint:
+    """Personal calendars change with time too: the join link goes when a part is over
+    (plus the grace minutes) and the recording takes its place. A quarter-hour in the
+    key lets cached copies and ETags follow within 15 minutes."""
+    bucket = int(utcnow().timestamp() // 900)
+    return services.Fingerprint(f"{fp.key}|t{bucket}", fp.last_modified)
+
+
 @bp.get("/calendar/<token>.ics")
 def personal_feed(token: str):
     owner = services.personal_feed_owner(token)
     if owner is None:
         abort(404)
-    fp = services.personal_feed_fingerprint(owner)
+    fp = _with_time_bucket(services.personal_feed_fingerprint(owner))
 
     def build() -> bytes:
         registrations = services.personal_registrations(owner)
@@ -149,6 +158,7 @@ def registration_ics(token: str):
                                   registration.updated_at.isoformat(), event.version, current_language())),
         max(registration.updated_at, event.updated_at),
     )
+    fp = _with_time_bucket(fp)
 
     def build() -> bytes:
         sequence = invites.entry_sequence(
