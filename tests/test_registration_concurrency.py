@@ -315,3 +315,21 @@ def test_the_matrix_race_overbooks_a_cell_when_the_lock_is_bypassed(app, monkeyp
     print("MATRIX without lock", cells)
     assert any(seated > MATRIX_LIMITS[mode] for (_day, mode), seated in cells.items()), \
         "without the lock the race should overbook a cell"
+
+
+def test_the_matrix_race_on_sqlite_keeps_every_cell_within_its_limit(sqlite_file_config, monkeypatch):
+    file_app = create_app(sqlite_file_config)
+    with file_app.app_context():
+        event_id, slug, days = _setup_matrix_event()
+        db.session.remove()
+    _widen_race_window(monkeypatch, bypass_lock=False)
+    try:
+        codes = _race_matrix(file_app, slug, days, 24)
+        assert Tally(codes) == {303: 24}, codes
+        cells, queues, _waiting = _matrix_outcome(file_app, event_id, days)
+    finally:
+        with file_app.app_context():
+            db.engine.dispose()
+    assert all(seated <= MATRIX_LIMITS[mode] for (_day, mode), seated in cells.items()), cells
+    for positions in queues.values():
+        assert positions == list(range(1, len(positions) + 1))
