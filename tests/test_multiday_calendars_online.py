@@ -167,6 +167,8 @@ def test_the_link_disappears_after_the_part_plus_grace_and_the_recording_takes_i
     db.session.commit()
     ics = client.get(f"/registrations/{reg.token}/calendar.ics").get_data(as_text=True)
     assert "video.example.org/rec-1" in ics
+    page = client.get(f"/registrations/{reg.token}/").get_data(as_text=True)
+    assert "video.example.org/rec-1" in page and JOIN not in page
 
 
 def test_the_link_stays_during_the_grace_minutes(app, client):

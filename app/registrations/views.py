@@ -132,6 +132,7 @@ def attendee(token: str):
         form=ConfirmForm(),
         questions=event_questions(event) if reg.answers else [],
         waitlist_places=services.waitlist_places(reg) if reg.is_waitlisted else [],
+        recording_url=online.recording_link(reg) if not join_url else "",
     ))
     return _private(response)
 
