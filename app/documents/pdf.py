@@ -31,6 +31,7 @@ from app.events.models import Event, Session
 from app.extensions import db
 from app.i18n import SUPPORTED, local
 from app.registrations import checkin
+from app.registrations import services as registration_services
 from app.registrations.models import (
     Attendance,
     Registration,
@@ -355,6 +356,8 @@ def render_badges(event: Event, lang: str | None = None) -> bytes:
         html = render_template(
             "pdf/documents/badges.html",
             sheets=_chunks(people, BADGES_PER_SHEET),
+            # The QR opens the person's check-in page for a logged-in organiser at the door.
+            checkin_qr=lambda person: qr_data_uri(registration_services.checkin_url(person)),
             **_common(event, lang, title=_("Name badges") + " — " + event.title),
         )
     return html_to_pdf(html)
