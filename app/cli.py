@@ -7,6 +7,9 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.auth.models import Role
+from app.auth.services import create_user as create_account
+from app.errors import DomainError
 from app.extensions import db
 
 users_cli = AppGroup("users", help="Manage back-office accounts.")
@@ -20,14 +23,10 @@ demo_cli = AppGroup("demo", help="Demo data.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an account; without --password-stdin a password is generated and printed once."""
-    from app.auth.models import Role
-    from app.auth.services import create_user as create_account
-    from app.events.operations import OperationError
-
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
         user, password = create_account(email, role=Role(role), name=name, password=password)
-    except OperationError as exc:
+    except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()

@@ -1,6 +1,7 @@
-"""Declarative base with a naming convention, a UTC datetime type and common mixins."""
+"""The kernel's database layer: declarative base, UTC datetimes, enum columns, mixins."""
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -14,6 +15,24 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Members compare equal to, and print as, their stored string value.
+StrEnum = enum.StrEnum
+
+
+def enum_column(cls: type[enum.Enum], length: int = 20) -> sa.Enum:
+    """An enum stored as its plain string value with a CHECK constraint: portable and
+    readable in SQL."""
+    return sa.Enum(
+        cls,
+        native_enum=False,
+        length=length,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+        name=cls.__name__.lower(),
+        create_constraint=True,
+    )
 
 
 def utcnow() -> datetime:

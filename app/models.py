@@ -1,5 +1,5 @@
 """Every model, imported once so SQLAlchemy and Alembic see the whole schema."""
-from app.admin.models import AuditEntry  # noqa: F401
+from app.audit import AuditEntry  # noqa: F401
 from app.auth.models import Role, User  # noqa: F401
 from app.calendars import models as _calendars  # noqa: F401
 from app.events.models import (  # noqa: F401

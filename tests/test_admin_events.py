@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.admin.models import AuditEntry
+from app.audit import AuditEntry
 from app.auth.models import Role
 from app.events.models import Event, EventStatus, Material, Session
 from app.extensions import db

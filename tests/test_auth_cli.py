@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.admin.models import AuditEntry
+from app.audit import AuditEntry
 from app.auth.models import Role, User
 from app.extensions import db
 

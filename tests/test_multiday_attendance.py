@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.admin.models import AuditEntry
+from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.db import utcnow
 from app.documents import pdf

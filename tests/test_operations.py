@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.admin.models import AuditEntry
+from app.audit import AuditEntry
 from app.auth.models import Role
 from app.events import operations as ops
 from app.events import signals

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.audit import AuditEntry
 from app.db import utcnow
 from app.events.models import EventFormat
 from app.events.signals import event_updated, part_capacity_changed
@@ -13,9 +14,9 @@ from app.extensions import db
 from app.mail.models import OutboxMessage
 from app.registrations import services, signals
 from app.registrations.jobs import anonymise_old_registrations
-from app.registrations.models import AttendanceMode, Registration, RegistrationStatus
+from app.registrations.models import AttendanceMode, QuestionKind, Registration, RegistrationStatus
 from app.registrations.services import AttendeeDetails, register_attendee
-from tests.factories import EventFactory, SessionFactory, in_days
+from tests.factories import EventFactory, SessionFactory, UserFactory, in_days
 
 
 def person(n: int, **kw) -> AttendeeDetails:
@@ -210,3 +211,30 @@ def test_tokens_are_long_random_and_checked_exactly(app):
     assert services.find_by_token(reg.token) is reg
     assert services.find_by_token(reg.token[:-1] + ("A" if reg.token[-1] != "A" else "B")) is None
     assert services.find_by_token("../../etc") is None
+
+
+def test_an_organisers_changes_made_through_the_services_leave_the_audit_trail_a_click_does(app):
+    """A CLI command or job calling the services is audited like the back-office."""
+    organiser = UserFactory()
+    event = EventFactory(capacity=1)
+    first = register_attendee(event, person(1), by=organiser).registration
+    waiting = register_attendee(event, person(2)).registration
+    services.promote_registration(waiting, by=organiser, override=True)
+    services.update_registration(first, person(1, needs="step-free access"), by=organiser)
+    question = services.add_question(event, label="Dietary needs", kind=QuestionKind.TEXT,
+                                     by=organiser)
+    services.delete_question(question, by=organiser)
+    services.message_registrants(event, "Room change", "Room 2.", by=organiser)
+    services.cancel_registration(first, by=organiser)
+
+    entries = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.user_id) for e in entries] == [
+        ("registration.add", organiser.id),
+        ("registration.promote", organiser.id),
+        ("registration.edit", organiser.id),
+        ("registration.question_add", organiser.id),
+        ("registration.question_delete", organiser.id),
+        ("registration.message", organiser.id),
+        ("registration.cancel", organiser.id),
+    ]
+    assert entries[-2].details == {"recipients": 2}

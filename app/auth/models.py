@@ -8,8 +8,7 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.db import TimestampMixin
-from app.events.models import StrEnum, _enum
+from app.db import StrEnum, TimestampMixin, enum_column
 from app.extensions import db
 
 
@@ -25,7 +24,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256), default="")
-    role: so.Mapped[Role] = so.mapped_column(_enum(Role), default=Role.ORGANISER)
+    role: so.Mapped[Role] = so.mapped_column(enum_column(Role), default=Role.ORGANISER)
     active: so.Mapped[bool] = so.mapped_column(default=True)
     last_login_at: so.Mapped[datetime | None]
 

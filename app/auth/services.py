@@ -9,13 +9,17 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.admin.audit import record
+from app.audit import record
 from app.auth.models import Role, User
 from app.db import utcnow
-from app.events.operations import OperationError
+from app.errors import DomainError
 from app.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(DomainError):
+    """An account change refused for a reason the administrator can fix."""
 
 
 @lru_cache(maxsize=1)
@@ -28,7 +32,7 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise OperationError(_l("Enter a valid e-mail address."), "email") from exc
+        raise AccountError(_l("Enter a valid e-mail address."), "email") from exc
 
 
 def find_user(email: str) -> User | None:
@@ -51,7 +55,7 @@ def authenticate(email: str, password: str) -> User | None:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise OperationError(
+        raise AccountError(
             _l("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH),
             "password",
         )
@@ -62,7 +66,7 @@ def create_user(email: str, *, role: Role, name: str = "", password: str | None 
     """A new account; returns it with its password (generated when none is given)."""
     email = normalise_email(email)
     if find_user(email) is not None:
-        raise OperationError(_l("An account with this e-mail address already exists."), "email")
+        raise AccountError(_l("An account with this e-mail address already exists."), "email")
     if password is None:
         password = secrets.token_urlsafe(12)
     _check_password(password)
@@ -78,7 +82,7 @@ def update_user(user: User, *, name: str | None = None, role: Role | None = None
                 active: bool | None = None, by: User) -> dict[str, list]:
     """Change name, role or active flag; an administrator cannot lock themselves out."""
     if user.id == by.id and (active is False or (role is not None and role != Role.ADMIN)):
-        raise OperationError(_l("You cannot remove your own administrator access."))
+        raise AccountError(_l("You cannot remove your own administrator access."))
     changes: dict[str, list] = {}
     if name is not None and name != user.name:
         changes["name"] = [user.name, name[:200]]

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.i18n import format_event_when, format_short_day, format_time_range
 from app.mail.outbox import queue_email
 from app.registrations.models import Registration, RegistrationStatus
-from app.registrations.signals import registration_created
+from app.registrations.signals import invite_wanted, registration_created
 
 # Changes that move what a registrant's calendar shows.
 SCHEDULE_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "venue_id", "format", "sessions"})
@@ -168,3 +168,9 @@ def _give_the_address_a_feed(registration: Registration, **_: Any) -> None:
     """Every address that registers gets its personal feed token in the same transaction,
     so the confirmation e-mail and the attendee page only ever read it."""
     ensure_feed_token(registration.email)
+
+
+@invite_wanted.connect
+def _attach_invite(registration: Registration, method: str = "REQUEST", **_: Any) -> list[dict[str, Any]]:
+    """A registration's confirmation, promotion or cancellation e-mail carries the invite."""
+    return invite_attachments(registration, method)

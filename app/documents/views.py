@@ -5,16 +5,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Response, abort, render_template, request, stream_with_context
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import InputRequired, ValidationError
 
-from app.admin.audit import record
-from app.admin.permissions import can_manage
+from app.audit import record
 from app.documents import admin_bp, bp, pdf
 from app.documents import participation as participation_reports
 from app.events.models import Event, EventStatus, Project, Session
+from app.events.permissions import can_manage
 from app.extensions import db
 from app.i18n import SUPPORTED, current_language
 from app.registrations import services as registration_services
@@ -77,7 +77,6 @@ def _managed_event(event_id: int) -> Event:
 
 
 @admin_bp.get("/events/<int:event_id>/programme.pdf")
-@login_required
 def programme_preview(event_id: int):
     """The programme of any event the organiser manages, drafts included, never cached."""
     event = _managed_event(event_id)
@@ -88,7 +87,6 @@ def programme_preview(event_id: int):
 
 @admin_bp.get("/events/<int:event_id>/attendance.pdf", defaults={"part_id": None})
 @admin_bp.get("/events/<int:event_id>/parts/<int:part_id>/attendance.pdf")
-@login_required
 def attendance_sheet(event_id: int, part_id: int | None):
     event = _managed_event(event_id)
     part = None
@@ -105,7 +103,6 @@ def attendance_sheet(event_id: int, part_id: int | None):
 
 
 @admin_bp.get("/events/<int:event_id>/badges.pdf")
-@login_required
 def badges(event_id: int):
     event = _managed_event(event_id)
     body = pdf.render_badges(event)
@@ -116,7 +113,6 @@ def badges(event_id: int):
 
 
 @admin_bp.get("/events/<int:event_id>/certificates.zip")
-@login_required
 def certificates(event_id: int):
     """The checked-in attendees' certificates, one PDF each, streamed as a ZIP; large
     events come in batches (`?batch=2`) so no download outlives a worker's timeout."""
@@ -156,7 +152,6 @@ def _report_response(body: bytes, fmt: str, name: str) -> Response:
 
 
 @admin_bp.get("/events/<int:event_id>/participation.<fmt>")
-@login_required
 def participation(event_id: int, fmt: str):
     """Registered and present per day, by category and country, and the attendees."""
     if fmt not in ("pdf", "xlsx"):
@@ -195,7 +190,6 @@ def _project_or_404(project_id: int) -> Project:
 
 @admin_bp.get("/projects/<int:project_id>/participation", defaults={"fmt": None})
 @admin_bp.get("/projects/<int:project_id>/participation.<fmt>")
-@login_required
 def project_participation(project_id: int, fmt: str | None):
     """The project's figures over a date range: the form, then the PDF or Excel file."""
     project = _project_or_404(project_id)

@@ -1,7 +1,10 @@
-"""The public event catalogue: list, event page."""
+"""Events: the public catalogue and event page, and their back-office pages."""
 from flask import Blueprint
 
+from app.admin import admin_blueprint
+
 bp = Blueprint("events", __name__)
+admin_bp = admin_blueprint("events_admin", __name__)
 
 
 @bp.record_once
@@ -11,4 +14,4 @@ def _install_fast_path(state) -> None:
     install(state.app)
 
 
-from app.events import views  # noqa: E402,F401
+from app.events import admin_views, views  # noqa: E402,F401

@@ -5,12 +5,9 @@ handed to the operations as aware UTC instants.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,14 +16,11 @@ from wtforms import (
     EmailField,
     FloatField,
     IntegerField,
-    PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
     ValidationError,
-    widgets,
 )
 from wtforms.validators import (
     DataRequired,
@@ -38,12 +32,6 @@ from wtforms.validators import (
     Regexp,
 )
 
-try:  # WTForms 3.3 names choices; older versions take (value, label) pairs
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # pragma: no cover
-    SelectChoice = None
-
-from app.auth.models import Role
 from app.events.labels import (
     EVENT_FORMATS,
     EVENT_KINDS,
@@ -61,6 +49,15 @@ from app.events.models import (
     Visibility,
 )
 from app.events.operations import SLUG_RE, is_http_url
+from app.forms import (
+    LANGUAGES,
+    BaseForm,
+    MultiCheckboxField,
+    choice,
+    enum_choices,
+    to_local,
+    to_utc,
+)
 
 DEFAULT_TIMEZONE = "Europe/Rome"
 # The zones of the partners of Mediterranean cooperation projects, plus a few more.
@@ -82,30 +79,6 @@ VISIBILITIES = {
     Visibility.PUBLIC: _l("Everyone"),
     Visibility.REGISTRANTS: _l("Registered attendees only"),
 }
-ROLES = {Role.ADMIN: _l("Administrator"), Role.ORGANISER: _l("Organiser")}
-LANGUAGES = (("it", "Italiano"), ("en", "English"))
-
-
-def to_utc(local: datetime | None, tz: str) -> datetime | None:
-    """A naive wall-clock time in `tz` as an aware UTC instant."""
-    if local is None:
-        return None
-    return local.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
-
-
-def to_local(instant: datetime | None, tz: str) -> datetime | None:
-    """An aware instant as the naive wall-clock time a datetime-local input shows."""
-    if instant is None:
-        return None
-    return instant.astimezone(ZoneInfo(tz)).replace(tzinfo=None, second=0, microsecond=0)
-
-
-def choice(value: Any, label: Any) -> Any:
-    return SelectChoice(value, label) if SelectChoice else (value, label)
-
-
-def _choices(mapping: dict) -> list[Any]:
-    return [choice(key.value, label) for key, label in mapping.items()]
 
 
 class HttpUrl:
@@ -114,28 +87,6 @@ class HttpUrl:
     def __call__(self, form, field) -> None:
         if field.data and not is_http_url(field.data.strip()):
             raise ValidationError(_l("Enter a web address starting with http:// or https://."))
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A list of check boxes: easier than a multiple select on a phone."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-class BaseForm(FlaskForm):
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            # Leading and trailing blanks never belong in a stored text (passwords aside).
-            cls = unbound_field.field_class
-            if issubclass(cls, StringField) and not issubclass(cls, PasswordField):
-                filters = [_strip, *unbound_field.kwargs.get("filters", ())]
-                return unbound_field.bind(form=form, filters=filters, **options)
-            return unbound_field.bind(form=form, **options)
 
 
 def _datetime_field(label, required: bool = True, description=None) -> DateTimeLocalField:
@@ -166,8 +117,8 @@ class EventForm(BaseForm):
         description=_l("Markdown: **bold**, *italic*, lists with -, links as [text](https://…)."),
         render_kw={"rows": 10},
     )
-    kind = SelectField(_l("Kind"), choices=_choices(EVENT_KINDS), default=EventKind.CONFERENCE.value)
-    format = SelectField(_l("Format"), choices=_choices(EVENT_FORMATS),
+    kind = SelectField(_l("Kind"), choices=enum_choices(EVENT_KINDS), default=EventKind.CONFERENCE.value)
+    format = SelectField(_l("Format"), choices=enum_choices(EVENT_FORMATS),
                          default=EventFormat.IN_PERSON.value)
     language = SelectField(_l("Language of the event"), choices=[choice(*lang) for lang in LANGUAGES], default="it")
     timezone = SelectField(_l("Time zone"), choices=[choice(z, z) for z in COMMON_TIMEZONES],
@@ -189,7 +140,7 @@ class EventForm(BaseForm):
         _l("Link to join online"), validators=[Optional(), Length(max=500), HttpUrl()],
         description=_l("Private: only confirmed online attendees ever see it."),
     )
-    registration_mode = SelectField(_l("Registration"), choices=_choices(REGISTRATION_MODES),
+    registration_mode = SelectField(_l("Registration"), choices=enum_choices(REGISTRATION_MODES),
                                     default=RegistrationMode.REQUIRED.value)
     registration_url = URLField(_l("External registration page"),
                                 validators=[Optional(), Length(max=500), HttpUrl()])
@@ -289,7 +240,7 @@ class EventForm(BaseForm):
 
 class SessionForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    kind = SelectField(_l("Kind"), choices=_choices(SESSION_KINDS), default=SessionKind.TALK.value)
+    kind = SelectField(_l("Kind"), choices=enum_choices(SESSION_KINDS), default=SessionKind.TALK.value)
     starts_at = _datetime_field(_l("Starts"))
     ends_at = _datetime_field(_l("Ends"))
     room = StringField(_l("Room"), validators=[Length(max=120)])
@@ -362,11 +313,11 @@ class SessionForm(BaseForm):
 
 
 class MaterialForm(BaseForm):
-    kind = SelectField(_l("Kind"), choices=_choices(MATERIAL_KINDS),
+    kind = SelectField(_l("Kind"), choices=enum_choices(MATERIAL_KINDS),
                        default=MaterialKind.RECORDING.value)
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     url = URLField(_l("Web address"), validators=[DataRequired(), Length(max=500), HttpUrl()])
-    visibility = SelectField(_l("Who can see it"), choices=_choices(VISIBILITIES),
+    visibility = SelectField(_l("Who can see it"), choices=enum_choices(VISIBILITIES),
                              default=Visibility.PUBLIC.value)
     session_id = SelectField(_l("Session"), coerce=int, default=0)
 
@@ -430,7 +381,7 @@ class ProjectForm(BaseForm):
     funding = TextAreaField(_l("Funding"), validators=[Optional(), Length(max=5000)])
     partners = TextAreaField(_l("Partners"), validators=[Optional(), Length(max=10_000)],
                              description=_l("One partner per line."))
-    status = SelectField(_l("Status"), choices=_choices(PROJECT_STATUSES),
+    status = SelectField(_l("Status"), choices=enum_choices(PROJECT_STATUSES),
                          default=ProjectStatus.ONGOING.value)
 
     @classmethod
@@ -467,27 +418,3 @@ class SpeakerForm(BaseForm):
     def values(self) -> dict[str, Any]:
         return {name: getattr(self, name).data or "" for name in ("name", "affiliation", "role",
                                                                    "bio")}
-
-
-class UserCreateForm(BaseForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Length(max=200)])
-    role = SelectField(_l("Role"), choices=_choices(ROLES), default=Role.ORGANISER.value)
-    password = PasswordField(
-        _l("Password"), validators=[Optional(), Length(min=10, max=200)],
-        description=_l("At least 10 characters. Empty: one is generated and shown once."),
-        render_kw={"autocomplete": "new-password"},
-    )
-
-
-class UserEditForm(BaseForm):
-    name = StringField(_l("Name"), validators=[Length(max=200)])
-    role = SelectField(_l("Role"), choices=_choices(ROLES))
-    active = BooleanField(_l("Active (may log in)"))
-
-    @classmethod
-    def for_user(cls, user, **kwargs) -> UserEditForm:
-        form = cls(obj=user, **kwargs)
-        if not form.is_submitted():
-            form.role.data = user.role.value
-        return form

@@ -1,7 +1,6 @@
 """Projects, venues, events and their programme: sessions, speakers and materials."""
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -9,15 +8,11 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import TimestampMixin, utcnow
+from app.db import StrEnum, TimestampMixin, enum_column, utcnow
 from app.extensions import db
 
 if TYPE_CHECKING:
     from app.auth.models import User
-
-
-# Members compare equal to, and print as, their stored string value.
-StrEnum = enum.StrEnum
 
 
 class EventKind(StrEnum):
@@ -77,19 +72,6 @@ class ProjectStatus(StrEnum):
     COMPLETED = "completed"
 
 
-def _enum(cls: type[enum.Enum], length: int = 20) -> sa.Enum:
-    # Stored as plain strings with a CHECK constraint: portable and readable in SQL.
-    return sa.Enum(
-        cls,
-        native_enum=False,
-        length=length,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-        name=cls.__name__.lower(),
-        create_constraint=True,
-    )
-
-
 event_organisers = sa.Table(
     "event_organisers",
     db.metadata,
@@ -114,7 +96,7 @@ class Project(TimestampMixin, db.Model):
     funding: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     partners: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # one per line
     status: so.Mapped[ProjectStatus] = so.mapped_column(
-        _enum(ProjectStatus), default=ProjectStatus.ONGOING
+        enum_column(ProjectStatus), default=ProjectStatus.ONGOING
     )
 
     events: so.WriteOnlyMapped[Event] = so.relationship(back_populates="project")
@@ -156,12 +138,12 @@ class Event(TimestampMixin, db.Model):
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
     summary: so.Mapped[str] = so.mapped_column(sa.String(600), default="")
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # Markdown
-    kind: so.Mapped[EventKind] = so.mapped_column(_enum(EventKind), default=EventKind.CONFERENCE)
+    kind: so.Mapped[EventKind] = so.mapped_column(enum_column(EventKind), default=EventKind.CONFERENCE)
     format: so.Mapped[EventFormat] = so.mapped_column(
-        _enum(EventFormat), default=EventFormat.IN_PERSON
+        enum_column(EventFormat), default=EventFormat.IN_PERSON
     )
     status: so.Mapped[EventStatus] = so.mapped_column(
-        _enum(EventStatus), default=EventStatus.DRAFT, index=True
+        enum_column(EventStatus), default=EventStatus.DRAFT, index=True
     )
     timezone: so.Mapped[str] = so.mapped_column(sa.String(64), default="Europe/Rome")
     starts_at: so.Mapped[datetime] = so.mapped_column(index=True)
@@ -186,7 +168,7 @@ class Event(TimestampMixin, db.Model):
 
     # Registration settings.
     registration_mode: so.Mapped[RegistrationMode] = so.mapped_column(
-        _enum(RegistrationMode), default=RegistrationMode.REQUIRED
+        enum_column(RegistrationMode), default=RegistrationMode.REQUIRED
     )
     registration_url: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
     registration_opens_at: so.Mapped[datetime | None]
@@ -283,7 +265,7 @@ class Session(TimestampMixin, db.Model):
     starts_at: so.Mapped[datetime]
     ends_at: so.Mapped[datetime]
     room: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
-    kind: so.Mapped[SessionKind] = so.mapped_column(_enum(SessionKind), default=SessionKind.TALK)
+    kind: so.Mapped[SessionKind] = so.mapped_column(enum_column(SessionKind), default=SessionKind.TALK)
     position: so.Mapped[int] = so.mapped_column(default=0)
     registrable: so.Mapped[bool] = so.mapped_column(default=False)
     capacity: so.Mapped[int | None]
@@ -337,11 +319,11 @@ class Material(TimestampMixin, db.Model):
     session_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("sessions.id", ondelete="CASCADE"), index=True
     )
-    kind: so.Mapped[MaterialKind] = so.mapped_column(_enum(MaterialKind), default=MaterialKind.LINK)
+    kind: so.Mapped[MaterialKind] = so.mapped_column(enum_column(MaterialKind), default=MaterialKind.LINK)
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
     url: so.Mapped[str] = so.mapped_column(sa.String(500))
     visibility: so.Mapped[Visibility] = so.mapped_column(
-        _enum(Visibility), default=Visibility.PUBLIC
+        enum_column(Visibility), default=Visibility.PUBLIC
     )
     published_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     position: so.Mapped[int] = so.mapped_column(default=0)

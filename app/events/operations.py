@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.admin.audit import record
+from app.audit import record
 from app.db import utcnow
+from app.errors import DomainError
 from app.events import signals
 from app.events.models import (
     Event,
@@ -40,15 +41,9 @@ if TYPE_CHECKING:
     from app.auth.models import User
 
 
-class OperationError(ValueError):
-    """A change refused for a reason the person can fix; `field` names the form field."""
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        # A plain str: a lazy string counts as safe HTML in templates, and messages
-        # may quote what people typed.
-        self.message = str(message)
-        self.field = field
-        super().__init__(self.message)
+class OperationError(DomainError):
+    """A change to an event, its programme or a shared record, refused for a reason the
+    person can fix; `field` names the form field."""
 
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

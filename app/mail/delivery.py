@@ -28,11 +28,15 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
+from app.audit import record
 from app.db import utcnow
+from app.errors import DomainError
 from app.extensions import db
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.smtp import DeliveryError, SMTPConnection, SMTPSettings, build_message
@@ -218,11 +222,15 @@ def _envelope_sender(row: sa.Row) -> str:
     return parseaddr(sender)[1] or sender
 
 
-class NotRetryable(Exception):
+class NotRetryable(DomainError):
     """Only a FAILED message can be queued again."""
 
+    def __init__(self, status: str = "") -> None:
+        super().__init__(_l("Only a failed message can be sent again."))
+        self.status = status
 
-def retry_message(message: OutboxMessage) -> None:
+
+def retry_message(message: OutboxMessage, *, by: Any = None) -> None:
     """Queue a FAILED message again for an immediate attempt (flushes, no commit)."""
     if message.status != OutboxStatus.FAILED:
         raise NotRetryable(message.status.value)
@@ -232,3 +240,4 @@ def retry_message(message: OutboxMessage) -> None:
     message.claimed_until = None
     message.claim_token = ""
     db.session.flush()
+    record("outbox.retry", message, user=by, summary=message.recipient)

@@ -7,8 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import TimestampMixin, utcnow
-from app.events.models import StrEnum, _enum
+from app.db import StrEnum, TimestampMixin, enum_column, utcnow
 from app.extensions import db
 
 
@@ -37,7 +36,7 @@ class OutboxMessage(TimestampMixin, db.Model):
     message_id: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
 
     status: so.Mapped[OutboxStatus] = so.mapped_column(
-        _enum(OutboxStatus), default=OutboxStatus.QUEUED
+        enum_column(OutboxStatus), default=OutboxStatus.QUEUED
     )
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -4,14 +4,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from app.admin.audit import record
+from app.admin import run_service
 from app.events.models import Event, event_organisers
 from app.extensions import db
 from app.mail import admin_bp
-from app.mail.delivery import NotRetryable, retry_message
+from app.mail.delivery import retry_message
 from app.mail.models import OutboxMessage, OutboxStatus
 
 PER_PAGE = 50
@@ -40,7 +40,6 @@ def _get_visible(message_id: int) -> OutboxMessage:
 
 
 @admin_bp.get("/outbox")
-@login_required
 def outbox():
     query = visible_messages()
     status = request.args.get("status", "")
@@ -78,7 +77,6 @@ def outbox():
 
 
 @admin_bp.get("/outbox/<int:message_id>")
-@login_required
 def message(message_id: int):
     msg = _get_visible(message_id)
     event = db.session.get(Event, msg.event_id) if msg.event_id else None
@@ -89,19 +87,12 @@ def message(message_id: int):
 
 
 @admin_bp.post("/outbox/<int:message_id>/retry")
-@login_required
 def retry(message_id: int):
     msg = _get_visible(message_id)
     form = RetryForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        retry_message(msg)
-    except NotRetryable:
-        flash(_("Only a failed message can be sent again."), "warning")
-    else:
-        record("outbox.retry", msg, user=current_user, summary=msg.recipient)
-        db.session.commit()
+    if run_service(lambda: retry_message(msg, by=current_user), category="warning").ok:
         flash(_("The message to %(recipient)s will be sent again shortly.",
                 recipient=msg.recipient), "success")
     return redirect(url_for("mail_admin.message", message_id=msg.id))

@@ -2,8 +2,10 @@
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
+from app.admin import admin_blueprint
+
 bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
-admin_bp = Blueprint("newsletter_admin", __name__, url_prefix="/admin/newsletter")
+admin_bp = admin_blueprint("newsletter_admin", __name__, url_prefix="/admin/newsletter")
 
 DEFAULTS = {
     # (code, label): codes are stored, labels shown; drawn from the seed pages.

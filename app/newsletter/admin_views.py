@@ -3,22 +3,15 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from app.admin.permissions import admin_required
+from app.admin import admin_required, run_service
 from app.extensions import db
 from app.mail.outbox import queue_email
 from app.newsletter import admin_bp, services
 from app.newsletter.forms import CampaignForm, ConfirmForm, ScheduleForm, SendNowForm, TestSendForm
 from app.newsletter.models import Campaign, Subscriber
 from app.newsletter.sending import campaign_context, render_campaign, smtp_transport
-
-
-@admin_bp.before_request
-@login_required
-def _require_login():
-    # Organisers and administrators (every back-office account) write campaigns.
-    return None
 
 
 def _campaign(campaign_id: int) -> Campaign:
@@ -51,10 +44,11 @@ def _campaign_data(form: CampaignForm) -> services.CampaignData:
 def new():
     form = CampaignForm(events=services.upcoming_event_choices())
     if form.validate_on_submit():
-        campaign = services.save_campaign(_campaign_data(form), user=current_user)
-        db.session.commit()
-        flash(_("Draft saved."), "success")
-        return redirect(url_for("newsletter_admin.detail", campaign_id=campaign.id))
+        done = run_service(lambda: services.save_campaign(_campaign_data(form), user=current_user),
+                           form)
+        if done.ok:
+            flash(_("Draft saved."), "success")
+            return redirect(url_for("newsletter_admin.detail", campaign_id=done.value.id))
     return render_template("newsletter/admin/edit.html", form=form, campaign=None)
 
 
@@ -66,10 +60,10 @@ def edit(campaign_id: int):
         return redirect(url_for("newsletter_admin.detail", campaign_id=campaign.id))
     form = CampaignForm(obj=campaign, events=services.upcoming_event_choices())
     if form.validate_on_submit():
-        services.save_campaign(_campaign_data(form), campaign=campaign, user=current_user)
-        db.session.commit()
-        flash(_("Changes saved."), "success")
-        return redirect(url_for("newsletter_admin.detail", campaign_id=campaign.id))
+        if run_service(lambda: services.save_campaign(
+                _campaign_data(form), campaign=campaign, user=current_user), form).ok:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("newsletter_admin.detail", campaign_id=campaign.id))
     return render_template("newsletter/admin/edit.html", form=form, campaign=campaign)
 
 
@@ -112,12 +106,11 @@ def send_test(campaign_id: int):
     campaign = _campaign(campaign_id)
     form = TestSendForm()
     if form.validate_on_submit():
-        queue_email(
+        run_service(lambda: queue_email(
             form.email.data, "newsletter/campaign", category="newsletter-test",
             language=campaign.language,
             context=campaign_context(campaign, campaign.language, token="test"),
-        )
-        db.session.commit()
+        ))
         flash(_("A test copy is on its way to %(email)s.", email=form.email.data), "success")
     else:
         flash(" ".join(map(str, form.email.errors)) or _("Enter a valid e-mail address."), "danger")
@@ -128,13 +121,7 @@ def _transition(campaign_id: int, action, message: str, **kwargs):
     campaign = _campaign(campaign_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        action(campaign, user=current_user, **kwargs)
-    except services.InvalidTransition:
-        db.session.rollback()
-        flash(_("That is not possible in the issue's current state."), "warning")
-    else:
-        db.session.commit()
+    if run_service(lambda: action(campaign, user=current_user, **kwargs), category="warning").ok:
         flash(message, "success")
     return redirect(url_for("newsletter_admin.detail", campaign_id=campaign_id))
 

@@ -7,8 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import TimestampMixin, utcnow
-from app.events.models import StrEnum, _enum
+from app.db import StrEnum, TimestampMixin, enum_column, utcnow
 from app.extensions import db
 
 
@@ -58,7 +57,7 @@ class Subscriber(TimestampMixin, db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     language: so.Mapped[str] = so.mapped_column(sa.String(8), default="it")
     status: so.Mapped[SubscriberStatus] = so.mapped_column(
-        _enum(SubscriberStatus), default=SubscriberStatus.PENDING, index=True
+        enum_column(SubscriberStatus), default=SubscriberStatus.PENDING, index=True
     )
     # secrets.token_urlsafe(24): preferences and unsubscribe links, for as long as the row lives.
     token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
@@ -120,7 +119,7 @@ class Campaign(TimestampMixin, db.Model):
     language: so.Mapped[str] = so.mapped_column(sa.String(8), default="it")
 
     status: so.Mapped[CampaignStatus] = so.mapped_column(
-        _enum(CampaignStatus), default=CampaignStatus.DRAFT, index=True
+        enum_column(CampaignStatus), default=CampaignStatus.DRAFT, index=True
     )
     scheduled_at: so.Mapped[datetime | None]
     started_at: so.Mapped[datetime | None]
@@ -156,7 +155,7 @@ class Delivery(db.Model):
         sa.ForeignKey("newsletter_subscribers.id", ondelete="CASCADE"), index=True
     )
     status: so.Mapped[DeliveryStatus] = so.mapped_column(
-        _enum(DeliveryStatus), default=DeliveryStatus.QUEUED
+        enum_column(DeliveryStatus), default=DeliveryStatus.QUEUED
     )
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

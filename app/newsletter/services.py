@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
-from app.admin.audit import record
+from app.audit import record
 from app.db import utcnow
+from app.errors import DomainError
 from app.events.models import Event, EventStatus
 from app.extensions import db
 from app.i18n import SUPPORTED
@@ -27,7 +29,7 @@ from app.newsletter.models import (
 )
 
 
-class NewsletterError(Exception):
+class NewsletterError(DomainError):
     """A request the newsletter cannot carry out; str(exc) is safe to show."""
 
 
@@ -40,7 +42,11 @@ class ExpiredToken(NewsletterError):
 
 
 class InvalidTransition(NewsletterError):
-    pass
+    """A campaign change its current state does not allow; `reason` says which rule."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(_l("That is not possible in the issue's current state."))
+        self.reason = reason
 
 
 def normalise_email(email: str) -> str:

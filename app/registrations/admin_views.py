@@ -6,11 +6,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from app.admin.audit import record
-from app.admin.permissions import can_manage
+from app.admin import run_service
 from app.events.models import Event
+from app.events.permissions import can_manage
 from app.extensions import db
 from app.i18n import current_language
 from app.registrations import admin_bp, checkin_views, exports, services
@@ -61,7 +61,6 @@ def _query(event: Event, filters: dict[str, str]):
 
 
 @admin_bp.get("/events/<int:event_id>/registrations")
-@login_required
 def event_registrations(event_id: int):
     event = _event_or_404(event_id)
     filters = _filters()
@@ -74,33 +73,25 @@ def event_registrations(event_id: int):
 
 
 @admin_bp.route("/events/<int:event_id>/registrations/new", methods=["GET", "POST"])
-@login_required
 def add_registration(event_id: int):
     event = _event_or_404(event_id)
     questions = event_questions(event)
     form = build_form(event, questions, organiser=True)
     if form.validate_on_submit():
         details = form.details(event.language or "it")
-        try:
-            outcome = services.register_attendee(event, details, by=current_user, override=form.override.data)
-        except services.RegistrationError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-        else:
-            reg = outcome.registration
+        done = run_service(lambda: services.register_attendee(
+            event, details, by=current_user, override=form.override.data), form)
+        if done.ok:
+            outcome = done.value
             if outcome.created:
-                record("registration.add", reg, user=current_user, summary=reg.full_name,
-                       override=bool(form.override.data) or None)
                 flash(_("Registration added."), "success")
             else:
                 flash(_("This address is already registered; we have sent them their link again."), "info")
-            db.session.commit()
-            return redirect(url_for(".registration_detail", reg_id=reg.id))
+            return redirect(url_for(".registration_detail", reg_id=outcome.registration.id))
     return render_template("registrations/admin/form.html", event=event, form=form, registration=None)
 
 
 @admin_bp.route("/registrations/<int:reg_id>/", methods=["GET", "POST"])
-@login_required
 def registration_detail(reg_id: int):
     reg = _registration_or_404(reg_id)
     event = reg.event
@@ -108,27 +99,13 @@ def registration_detail(reg_id: int):
     form = build_form(event, questions, organiser=True,
                       data=None if request.method == "POST" else form_from_registration(reg))
     if not reg.is_anonymised and form.validate_on_submit():
-        try:
-            services.update_registration(reg, form.details(reg.language), by=current_user,
-                                         override=form.override.data)
-        except services.RegistrationError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-        else:
-            record("registration.edit", reg, user=current_user, summary=reg.full_name)
-            db.session.commit()
+        done = run_service(lambda: services.update_registration(
+            reg, form.details(reg.language), by=current_user, override=form.override.data), form)
+        if done.ok:
             flash(_("Registration saved."), "success")
             return redirect(url_for(".registration_detail", reg_id=reg.id))
     return render_template("registrations/admin/form.html", event=event, form=form, registration=reg,
                            action_form=ConfirmForm(), questions=questions, statuses=STATUSES, modes=MODES)
-
-
-def _field_error(form, exc: services.RegistrationError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
 
 
 def _back(reg: Registration):
@@ -139,18 +116,13 @@ def _back(reg: Registration):
 
 
 @admin_bp.post("/registrations/<int:reg_id>/cancel")
-@login_required
 def cancel_registration(reg_id: int):
     reg = _registration_or_404(reg_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            promoted = services.cancel_registration(reg, by=current_user)
-        except services.RegistrationError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "warning")
-        else:
-            record("registration.cancel", reg, user=current_user, summary=reg.full_name)
-            db.session.commit()
+        done = run_service(lambda: services.cancel_registration(reg, by=current_user),
+                           category="warning")
+        if done.ok:
+            promoted = done.value
             flash(_("Registration cancelled."), "success")
             if promoted:
                 flash(_("Promoted from the waiting list: %(names)s.",
@@ -159,35 +131,27 @@ def cancel_registration(reg_id: int):
 
 
 @admin_bp.post("/registrations/<int:reg_id>/promote")
-@login_required
 def promote_registration(reg_id: int):
     reg = _registration_or_404(reg_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            services.promote_registration(reg, by=current_user, override=request.form.get("override") == "1")
-        except services.RegistrationError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "warning")
-        else:
-            record("registration.promote", reg, user=current_user, summary=reg.full_name)
-            db.session.commit()
+        override = request.form.get("override") == "1"
+        done = run_service(lambda: services.promote_registration(
+            reg, by=current_user, override=override), category="warning")
+        if done.ok:
             flash(_("%(name)s is now confirmed.", name=reg.full_name), "success")
     return _back(reg)
 
 
 @admin_bp.post("/registrations/<int:reg_id>/checkin")
-@login_required
 def toggle_checkin(reg_id: int):
     reg = _registration_or_404(reg_id)
     if ConfirmForm().validate_on_submit():
         attended = request.form.get("attended", "1") == "1"
-        if checkin_views.toggle(reg, attended, slot_key=request.form.get("slot", "")):
-            db.session.commit()
+        checkin_views.toggle(reg, attended, slot_key=request.form.get("slot", ""))
     return _back(reg)
 
 
 @admin_bp.route("/checkin/<token>", methods=["GET", "POST"])
-@login_required
 def checkin(token: str):
     """The page a printed or on-screen QR code opens for the organiser at the door."""
     reg = services.find_by_token_or_404(token)
@@ -197,22 +161,15 @@ def checkin(token: str):
 
 
 @admin_bp.get("/events/<int:event_id>/registrations.<fmt>")
-@login_required
 def export(event_id: int, fmt: str):
     event = _event_or_404(event_id)
     if fmt not in ("csv", "xlsx"):
         abort(404)
     regs = list(db.session.scalars(_query(event, _filters())))
-    table = exports.registration_table(event, regs, event_questions(event), current_language())
+    body, mimetype = run_service(lambda: exports.export_registrations(
+        event, regs, event_questions(event), current_language(), fmt, by=current_user)).value
     stamp = datetime.now().strftime("%Y%m%d")
     name = f"{event.slug}-registrations-{stamp}.{fmt}"
-    if fmt == "csv":
-        body, mimetype = exports.to_csv(table), "text/csv; charset=utf-8"
-    else:
-        body = exports.to_xlsx(table, title=event.title)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    record("registration.export", event, user=current_user, summary=fmt, rows=len(regs))
-    db.session.commit()
     return Response(body, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "no-store",
@@ -220,34 +177,27 @@ def export(event_id: int, fmt: str):
 
 
 @admin_bp.route("/events/<int:event_id>/registrations/message", methods=["GET", "POST"])
-@login_required
 def message(event_id: int):
     event = _event_or_404(event_id)
     form = MessageForm()
     if form.validate_on_submit():
-        count = services.message_registrants(event, form.subject.data.strip(), form.body.data,
-                                             status=form.status.data, mode=form.mode.data,
-                                             by=current_user)
-        record("registration.message", event, user=current_user, summary=form.subject.data, recipients=count)
-        db.session.commit()
+        count = run_service(lambda: services.message_registrants(
+            event, form.subject.data.strip(), form.body.data, status=form.status.data,
+            mode=form.mode.data, by=current_user)).value
         flash(_("Message queued for %(count)s people.", count=count), "success")
         return redirect(url_for(".event_registrations", event_id=event.id))
     return render_template("registrations/admin/message.html", event=event, form=form)
 
 
 @admin_bp.route("/events/<int:event_id>/registrations/questions", methods=["GET", "POST"])
-@login_required
 def questions(event_id: int):
     event = _event_or_404(event_id)
     form = QuestionForm()
     if form.validate_on_submit():
-        question = Question(event_id=event.id, label=form.label.data.strip(),
-                            kind=QuestionKind(form.kind.data), required=form.required.data,
-                            options=form.options.data or "", position=form.position.data or 0)
-        db.session.add(question)
-        db.session.flush()
-        record("registration.question_add", question, user=current_user, summary=question.label)
-        db.session.commit()
+        run_service(lambda: services.add_question(
+            event, label=form.label.data.strip(), kind=QuestionKind(form.kind.data),
+            required=form.required.data, options=form.options.data or "",
+            position=form.position.data or 0, by=current_user))
         flash(_("Question added."), "success")
         return redirect(url_for(".questions", event_id=event.id))
     return render_template("registrations/admin/questions.html", event=event, form=form,
@@ -255,7 +205,6 @@ def questions(event_id: int):
 
 
 @admin_bp.post("/events/<int:event_id>/registrations/questions/<int:question_id>/delete")
-@login_required
 def delete_question(event_id: int, question_id: int):
     event = _event_or_404(event_id)
     question = db.session.scalar(
@@ -264,8 +213,6 @@ def delete_question(event_id: int, question_id: int):
     if question is None:
         abort(404)
     if ConfirmForm().validate_on_submit():
-        record("registration.question_delete", question, user=current_user, summary=question.label)
-        db.session.delete(question)
-        db.session.commit()
+        run_service(lambda: services.delete_question(question, by=current_user))
         flash(_("Question removed; answers already given stay with the registrations."), "success")
     return redirect(url_for(".questions", event_id=event.id))

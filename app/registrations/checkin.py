@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.admin.audit import record
+from app.audit import record
 from app.db import utcnow
 from app.events.models import Event
 from app.extensions import db

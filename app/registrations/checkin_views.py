@@ -4,16 +4,17 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from app.admin.permissions import can_manage
+from app.admin import run_service
 from app.events.models import Event
+from app.events.permissions import can_manage
 from app.extensions import db
-from app.registrations import admin_bp, checkin, services
+from app.registrations import admin_bp, checkin
 from app.registrations.models import Registration
 
 MAX_REPORT_BYTES = 5 * 1024 * 1024
@@ -43,30 +44,23 @@ def _event_or_404(event_id: int) -> Event:
     return event
 
 
-def _show(form, exc: services.RegistrationError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
+def _undo_all(reg: Registration, slot_key: str) -> None:
+    for key in [slot_key] if slot_key else list(checkin.presence(reg)):
+        checkin.undo_check_in(reg, key)
 
 
 def toggle(reg: Registration, attended: bool, *, slot_key: str = "") -> bool:
-    """The registrations list's present / not present buttons; True when something changed."""
-    try:
-        if attended:
-            checkin.check_in(reg, slot_key=slot_key or None, by=current_user)
-        else:
-            keys = [slot_key] if slot_key else list(checkin.presence(reg))
-            for key in keys:
-                checkin.undo_check_in(reg, key)
-    except services.RegistrationError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "warning")
-        return False
-    flash(_("%(name)s is checked in.", name=reg.full_name) if attended
-          else _("Check-in of %(name)s undone.", name=reg.full_name), "success")
-    return True
+    """The registrations list's present / not present buttons (the part open now);
+    commits when it worked, flashes why not otherwise."""
+    if attended:
+        outcome = run_service(lambda: checkin.check_in(reg, slot_key=slot_key or None,
+                                                       by=current_user), category="warning")
+    else:
+        outcome = run_service(lambda: _undo_all(reg, slot_key), category="warning")
+    if outcome.ok:
+        flash(_("%(name)s is checked in.", name=reg.full_name) if attended
+              else _("Check-in of %(name)s undone.", name=reg.full_name), "success")
+    return False  # committed already, or rolled back
 
 
 def person_page(reg: Registration, here: str):
@@ -79,14 +73,9 @@ def person_page(reg: Registration, here: str):
     if request.method == "GET" and current is not None:
         form.slot.data = current.key
     if form.validate_on_submit():
-        try:
-            checkin.check_in(reg, slot_key=form.slot.data or None, by=current_user,
-                             reason=form.reason.data or "")
-        except services.RegistrationError as exc:
-            db.session.rollback()
-            _show(form, exc)
-        else:
-            db.session.commit()
+        if run_service(lambda: checkin.check_in(reg, slot_key=form.slot.data or None,
+                                                by=current_user, reason=form.reason.data or ""),
+                       form).ok:
             flash(_("%(name)s is checked in.", name=reg.full_name), "success")
             return redirect(here)
     status = 422 if form.errors or form.form_errors else 200
@@ -96,7 +85,6 @@ def person_page(reg: Registration, here: str):
 
 
 @admin_bp.route("/events/<int:event_id>/checkin", methods=["GET"])
-@login_required
 def door(event_id: int):
     """The door on a phone: the part's list by name, a search box, present / expected."""
     event = _event_or_404(event_id)
@@ -112,7 +100,6 @@ def door(event_id: int):
 
 
 @admin_bp.post("/events/<int:event_id>/checkin/<int:reg_id>")
-@login_required
 def door_check_in(event_id: int, reg_id: int):
     event = _event_or_404(event_id)
     reg = db.get_or_404(Registration, reg_id)
@@ -122,38 +109,28 @@ def door_check_in(event_id: int, reg_id: int):
     form.slot.choices = _slot_choices(event)
     slot_key = request.form.get("slot", "")
     if form.validate_on_submit():
-        try:
-            if request.form.get("undo") == "1":
-                checkin.undo_check_in(reg, slot_key)
-            else:
-                checkin.check_in(reg, slot_key=slot_key or None, by=current_user,
-                                 reason=form.reason.data or "")
-        except services.RegistrationError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "warning")
+        undo = request.form.get("undo") == "1"
+        if undo:
+            outcome = run_service(lambda: checkin.undo_check_in(reg, slot_key), category="warning")
         else:
-            db.session.commit()
-            flash(_("%(name)s is checked in.", name=reg.full_name) if request.form.get("undo") != "1"
-                  else _("Check-in of %(name)s undone.", name=reg.full_name), "success")
+            outcome = run_service(lambda: checkin.check_in(
+                reg, slot_key=slot_key or None, by=current_user, reason=form.reason.data or ""),
+                category="warning")
+        if outcome.ok:
+            flash(_("Check-in of %(name)s undone.", name=reg.full_name) if undo
+                  else _("%(name)s is checked in.", name=reg.full_name), "success")
     return redirect(url_for(".door", event_id=event.id, slot=slot_key) + f"#r{reg.id}", code=303)
 
 
 @admin_bp.route("/events/<int:event_id>/attendance/import", methods=["GET", "POST"])
-@login_required
 def import_attendance(event_id: int):
     event = _event_or_404(event_id)
     form = AttendanceImportForm()
     form.slot.choices = _slot_choices(event)
     report = None
     if form.validate_on_submit():
-        try:
-            report = checkin.import_online_attendance(event, form.slot.data, form.report.data.read(),
-                                                      by=current_user)
-        except services.RegistrationError as exc:
-            db.session.rollback()
-            _show(form, exc)
-        else:
-            db.session.commit()
+        report = run_service(lambda: checkin.import_online_attendance(
+            event, form.slot.data, form.report.data.read(), by=current_user), form).value
     status = 422 if form.errors or form.form_errors else 200
     return render_template("registrations/admin/attendance_import.html", event=event, form=form,
                            report=report, slot_label=checkin.slot_label), status

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from app.audit import record
 from app.events.models import Event
 from app.i18n import format_datetime_local
 from app.registrations.forms import CATEGORIES, MODES, STATUSES, part_label
@@ -114,3 +115,19 @@ def to_xlsx(table: Table, title: str = "") -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_registrations(event: Event, registrations: list, questions: list, language: str,
+                         fmt: str, *, by: Any = None) -> tuple[bytes, str]:
+    """The registration list as CSV or XLSX bytes with its MIME type; the export (personal
+    data leaving the system) is written to the audit log."""
+    table = registration_table(event, registrations, questions, language)
+    if fmt == "csv":
+        body, mimetype = to_csv(table), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = to_xlsx(table, title=event.title), XLSX_MIMETYPE
+    record("registration.export", event, user=by, summary=fmt, rows=len(registrations))
+    return body, mimetype

@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import TimestampMixin
-from app.events.models import Event, Session, StrEnum, _enum
+from app.db import StrEnum, TimestampMixin, enum_column
+from app.events.models import Event, Session
 from app.extensions import db
 
 
@@ -49,10 +49,10 @@ class Registration(TimestampMixin, db.Model):
     category: so.Mapped[str] = so.mapped_column(sa.String(60), default="")
     country: so.Mapped[str] = so.mapped_column(sa.String(2), default="")
     attendance_mode: so.Mapped[AttendanceMode] = so.mapped_column(
-        _enum(AttendanceMode), default=AttendanceMode.IN_PERSON
+        enum_column(AttendanceMode), default=AttendanceMode.IN_PERSON
     )
     status: so.Mapped[RegistrationStatus] = so.mapped_column(
-        _enum(RegistrationStatus), index=True
+        enum_column(RegistrationStatus), index=True
     )
     waitlist_position: so.Mapped[int | None]
     language: so.Mapped[str] = so.mapped_column(sa.String(8), default="it")
@@ -149,7 +149,7 @@ class Question(TimestampMixin, db.Model):
         sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
     )
     label: so.Mapped[str] = so.mapped_column(sa.String(300))
-    kind: so.Mapped[QuestionKind] = so.mapped_column(_enum(QuestionKind), default=QuestionKind.TEXT)
+    kind: so.Mapped[QuestionKind] = so.mapped_column(enum_column(QuestionKind), default=QuestionKind.TEXT)
     required: so.Mapped[bool] = so.mapped_column(default=False)
     # One option per line, for single and multiple choice.
     options: so.Mapped[str] = so.mapped_column(sa.Text, default="")
@@ -220,8 +220,8 @@ class Attendance(TimestampMixin, db.Model):
     # that has ended" in SQL.
     slot_starts_at: so.Mapped[datetime]
     slot_ends_at: so.Mapped[datetime]
-    mode: so.Mapped[AttendanceMode] = so.mapped_column(_enum(AttendanceMode))
-    source: so.Mapped[AttendanceSource] = so.mapped_column(_enum(AttendanceSource))
+    mode: so.Mapped[AttendanceMode] = so.mapped_column(enum_column(AttendanceMode))
+    source: so.Mapped[AttendanceSource] = so.mapped_column(enum_column(AttendanceSource))
     checked_in_at: so.Mapped[datetime]
     minutes: so.Mapped[int | None]
     attended: so.Mapped[bool] = so.mapped_column(default=True)

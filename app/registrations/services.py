@@ -18,14 +18,19 @@ import sqlalchemy.orm as so
 from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
 
+from app.audit import record
 from app.db import utcnow
+from app.errors import DomainError
 from app.events.models import Event, EventStatus, Session
 from app.extensions import db
+from app.mail.outbox import queue_email
 from app.registrations import capacity, online, signals
 from app.registrations.capacity import Counters, confirmed_keys, lock_counters
 from app.registrations.models import (
     Attendance,
     AttendanceMode,
+    Question,
+    QuestionKind,
     Registration,
     RegistrationStatus,
     WaitlistPlace,
@@ -38,15 +43,8 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # --- domain errors ---------------------------------------------------------------
 
 
-class RegistrationError(Exception):
+class RegistrationError(DomainError):
     """A registration change that cannot be made; `message` is shown to the person."""
-
-    field: str | None = None
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 class RegistrationClosed(RegistrationError):
@@ -281,6 +279,9 @@ def register_attendee(
         _join_cells(reg, counters)
     signals.registration_created.send(reg)
     _queue(reg, "confirmed" if reg.is_confirmed else "waitlisted")
+    if by is not None:
+        record("registration.add", reg, user=by, summary=reg.full_name,
+               override=bool(override) or None)
     return RegistrationOutcome(reg, created=True)
 
 
@@ -370,6 +371,8 @@ def cancel_registration(reg: Registration, *, by: Any = None, notify: bool = Tru
     reg.cancelled_at = utcnow()
     db.session.flush()
     signals.registration_cancelled.send(reg, by=by)
+    if by is not None:
+        record("registration.cancel", reg, user=by, summary=reg.full_name)
     if notify:
         _queue(reg, "cancelled")
     promoted = promote_from_waitlist(counters)
@@ -466,6 +469,7 @@ def promote_registration(reg: Registration, *, by: Any = None, override: bool = 
     db.session.flush()
     signals.registration_promoted.send(reg, by=by)
     _queue(reg, "promoted")
+    record("registration.promote", reg, user=by, summary=reg.full_name)
 
 
 def capacity_changed(event: Event) -> list[Registration]:
@@ -508,6 +512,28 @@ def update_registration(reg: Registration, details: AttendeeDetails, *, by: Any 
         _join_cells(reg, counters)
     promote_from_waitlist(counters)
     capacity.sync_page_state(counters)
+    record("registration.edit", reg, user=by, summary=reg.full_name)
+
+
+# --- questions ---------------------------------------------------------------------
+
+
+def add_question(event: Event, *, label: str, kind: QuestionKind, required: bool = False,
+                 options: str = "", position: int = 0, by: Any = None) -> Question:
+    """An extra question on the event's registration form."""
+    question = Question(event_id=event.id, label=label, kind=kind, required=required,
+                        options=options, position=position)
+    db.session.add(question)
+    db.session.flush()
+    record("registration.question_add", question, user=by, summary=question.label)
+    return question
+
+
+def delete_question(question: Question, *, by: Any = None) -> None:
+    """Remove a question; answers already given stay with the registrations."""
+    record("registration.question_delete", question, user=by, summary=question.label)
+    db.session.delete(question)
+    db.session.flush()
 
 
 # --- personal data -----------------------------------------------------------------
@@ -663,24 +689,25 @@ def message_registrants(event: Event, subject: str, body: str, *, status: str = 
     for reg in db.session.scalars(stmt):
         _queue(reg, "organiser_message", subject=subject, body=body)
         count += 1
+    record("registration.message", event, user=by, summary=subject, recipients=count)
     return count
 
 
 # --- e-mails ---------------------------------------------------------------------
 
 
-def _queue(reg: Registration, template: str, **extra: Any) -> None:
-    from app.calendars.invites import invite_attachments
-    from app.mail.outbox import queue_email
+# The e-mails that carry a calendar invite, and its iTIP method.
+INVITE_METHODS = {"confirmed": "REQUEST", "promoted": "REQUEST", "cancelled": "CANCEL"}
 
+
+def _queue(reg: Registration, template: str, **extra: Any) -> None:
     attachments: list[dict[str, Any]] = []
-    if template in ("confirmed", "promoted"):
-        attachments = invite_attachments(reg, "REQUEST")
+    if template in INVITE_METHODS:
+        for _receiver, found in signals.invite_wanted.send(reg, method=INVITE_METHODS[template]):
+            attachments.extend(found or [])
+    if template in ("confirmed", "promoted") and online.inside_reminder_window(reg):
         # Confirmed so late that the reminder carrying the link is gone: it goes now.
-        if online.inside_reminder_window(reg):
-            extra.setdefault("join_url", online.join_link(reg))
-    elif template == "cancelled":
-        attachments = invite_attachments(reg, "CANCEL")
+        extra.setdefault("join_url", online.join_link(reg))
     queue_email(
         reg.email,
         f"registrations/{template}",

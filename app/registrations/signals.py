@@ -11,3 +11,8 @@ registration_cancelled = _signals.signal("registration-cancelled")
 
 # sender: the Registration promoted from the waiting list to confirmed.
 registration_promoted = _signals.signal("registration-promoted")
+
+# sender: the Registration an e-mail is about to be queued for; kwarg `method`: the iTIP
+# method ("REQUEST" for a confirmed seat, "CANCEL" for a cancellation). Each receiver
+# returns a list of outbox attachments (the calendars capability: the invite).
+invite_wanted = _signals.signal("registration-invite-wanted")

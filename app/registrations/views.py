@@ -18,8 +18,9 @@ from markupsafe import Markup
 
 from app.events.models import Event, EventStatus
 from app.extensions import db, limiter
+from app.forms import show_error
 from app.i18n import current_language
-from app.registrations import bp, capacity, checkin, online, services
+from app.registrations import bp, capacity, checkin, forms, online, services
 from app.registrations.forms import ConfirmForm, build_form
 from app.registrations.models import Question
 
@@ -74,7 +75,7 @@ def register(slug: str):
                 outcome = services.register_attendee(event, form.details(current_language()))
             except services.RegistrationError as exc:
                 db.session.rollback()
-                _show_error(form, exc)
+                show_error(form, exc)
             else:
                 db.session.commit()
                 # The private page is reached only through the e-mailed link: it shows the
@@ -99,14 +100,6 @@ def sent(slug: str):
         abort(404)
     email = session.pop("registration_sent_to", "")
     return render_template("registrations/link_sent.html", event=event, email=email)
-
-
-def _show_error(form, exc: services.RegistrationError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, exc.message] if isinstance(target.errors, list) else [exc.message]
-    else:
-        form.form_errors.append(exc.message)
 
 
 @bp.get("/registrations/<token>/")
@@ -198,23 +191,17 @@ def registration_modes(event: Event) -> list:
 
 @bp.app_template_global("attendance_label")
 def attendance_label(mode) -> str:
-    from app.registrations.forms import MODES
-
-    return str(MODES.get(mode, mode))
+    return str(forms.MODES.get(mode, mode))
 
 
 @bp.app_template_global("registration_status_label")
 def registration_status_label(status) -> str:
-    from app.registrations.forms import STATUSES
-
-    return str(STATUSES.get(status, status))
+    return str(forms.STATUSES.get(status, status))
 
 
 @bp.app_template_global("part_label")
 def part_label(part) -> str:
-    from app.registrations.forms import part_label as label
-
-    return label(part)
+    return forms.part_label(part)
 
 
 @bp.app_template_global("registration_counts")

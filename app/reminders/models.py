@@ -6,8 +6,8 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import TimestampMixin
-from app.events.models import Event, StrEnum, _enum
+from app.db import StrEnum, TimestampMixin, enum_column
+from app.events.models import Event
 from app.extensions import db
 from app.registrations.models import Registration
 
@@ -34,10 +34,10 @@ class Reminder(TimestampMixin, db.Model):
     event_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
     )
-    kind: so.Mapped[ReminderKind] = so.mapped_column(_enum(ReminderKind))
+    kind: so.Mapped[ReminderKind] = so.mapped_column(enum_column(ReminderKind))
     due_at: so.Mapped[datetime]
     status: so.Mapped[ReminderStatus] = so.mapped_column(
-        _enum(ReminderStatus), default=ReminderStatus.PENDING
+        enum_column(ReminderStatus), default=ReminderStatus.PENDING
     )
     sent_at: so.Mapped[datetime | None]
     skipped_reason: so.Mapped[str] = so.mapped_column(sa.String(60), default="")

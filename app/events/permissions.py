@@ -1,7 +1,5 @@
-"""Who may do what in the back-office: administrators everything, organisers their events."""
+"""Who may manage an event: administrators every event, organisers the ones they organise."""
 from __future__ import annotations
-
-from functools import wraps
 
 import sqlalchemy as sa
 from flask import abort
@@ -32,16 +30,7 @@ def manageable_events(user) -> sa.Select:
 
 
 def require_manage(event: Event) -> Event:
+    """`event` when the signed-in person may manage it; 403 otherwise."""
     if not can_manage(current_user, event):
         abort(403)
     return event
-
-
-def admin_required(view):
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper

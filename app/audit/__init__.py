@@ -1,10 +1,15 @@
-"""Writing audit entries from services; the caller's transaction commits them."""
+"""The audit log: who changed what, and when. Services write it; the caller commits.
+
+Imported by capabilities; imports none of them.
+"""
 from __future__ import annotations
 
 from typing import Any
 
-from app.admin.models import AuditEntry
+from app.audit.models import AuditEntry
 from app.extensions import db
+
+__all__ = ["AuditEntry", "record"]
 
 
 def record(action: str, obj: Any = None, *, user: Any = None, summary: str = "",
