@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: browser-deps run test install install-dev assets translations migrate lint bench screenshots clean serve
+.PHONY: browser-deps run test test-repeat install install-dev assets translations migrate lint bench screenshots clean serve
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -77,6 +77,21 @@ test: install-dev
 	  echo "== again on PostgreSQL =="; \
 	  DATABASE_BACKEND=postgres $(BIN)/pytest; \
 	fi
+
+# The timing-sensitive groups (concurrency, scheduler, outbox, newsletter) N times over,
+# each run in a new random order; every run is reported, and any failure fails the target.
+# DATABASE_BACKEND=postgres with TEST_DATABASE_URL runs them on PostgreSQL.
+N ?= 5
+REPEAT_TESTS := tests/test_registration_concurrency.py tests/test_scheduler.py \
+	tests/test_mail_delivery.py tests/test_newsletter_delivery.py \
+	tests/test_newsletter_campaigns.py tests/test_newsletter_subscription.py
+test-repeat: install-dev
+	@failed=0; for i in $$(seq 1 $(N)); do \
+	  echo "== test-repeat: run $$i of $(N) =="; \
+	  $(BIN)/pytest $(REPEAT_TESTS) || failed=$$((failed + 1)); \
+	done; \
+	echo "== test-repeat: $$failed of $(N) runs failed =="; \
+	[ $$failed -eq 0 ]
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from app.auth.models import Role, User
+from app.db import utcnow
 from app.events.models import (
     Event,
     EventFormat,
@@ -537,7 +538,7 @@ def _upcoming_events(today: date) -> list[dict]:
     workshop_1 = today + timedelta(days=30)
     workshop_2 = workshop_1 + timedelta(days=1)
     conference = today + timedelta(days=60)
-    opens = datetime.now(UTC) - timedelta(days=1)
+    opens = utcnow() - timedelta(days=1)
     return [
         {
             "slug": "webinar-open-data-innovazione-sociale",
@@ -672,7 +673,7 @@ def _event(data: dict, projects: dict[str, Project], organiser: User, created: l
     # Shared rows first, so no half-built event is flushed while looking them up.
     venue = _venue(venue_key, created) if venue_key else None
     speakers = {k: _speaker(k, created) for s in sessions for k in s["speakers"]}
-    event = Event(slug=slug, venue=venue, published_at=datetime.now(UTC), **values)
+    event = Event(slug=slug, venue=venue, published_at=utcnow(), **values)
     db.session.add(event)
     event.project = projects[project_key] if project_key else None
     event.organisers.append(organiser)
@@ -701,7 +702,7 @@ def _account(email: str, name: str, role: Role) -> tuple[User, str | None]:
 
 
 def load(today: date | None = None) -> Iterator[str]:
-    today = today or datetime.now(ROME).date()
+    today = today or utcnow().astimezone(ROME).date()
     created: list[str] = []
 
     projects: dict[str, Project] = {}

@@ -1,4 +1,8 @@
-"""Fixtures: an app on SQLite (default) or on PostgreSQL when DATABASE_BACKEND=postgres."""
+"""Fixtures: an app on SQLite (default) or on PostgreSQL when DATABASE_BACKEND=postgres.
+
+Every run prints how to replay it: the random order's seed (pytest-randomly) and the
+clock, real or shifted with EVENTI_TEST_NOW (see tests/clock.py).
+"""
 from __future__ import annotations
 
 import os
@@ -11,6 +15,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
+from tests import clock
 
 BACKEND = os.environ.get("DATABASE_BACKEND", "sqlite")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -159,3 +164,67 @@ def _no_outside_smtp(monkeypatch):
         return real_connect(self, host, port, source_address)
 
     monkeypatch.setattr(smtplib.SMTP, "connect", connect)
+
+
+# --- the clock and the replay line -----------------------------------------------------
+
+_STARTED = pytest.StashKey[str]()
+
+
+@pytest.fixture(autouse=True)
+def _test_clock(request):
+    """Start each test at EVENTI_TEST_NOW when it is set (ticking from there), and note
+    the instant each test started at, so a failure says when to replay it."""
+    moment = clock.shifted_to()
+    if moment is None:
+        request.node.stash[_STARTED] = clock.stamp(clock.now())
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(moment, tick=True):
+        request.node.stash[_STARTED] = clock.stamp(clock.now())
+        yield
+
+
+def _seed(config) -> str:
+    seed = getattr(config.option, "randomly_seed", None)
+    return str(seed) if seed is not None else "none (pytest-randomly is off: file order)"
+
+
+def _clock_line() -> str:
+    moment = clock.shifted_to()
+    if moment is None:
+        return "clock: real"
+    return f"clock: every test starts at {clock.ENV}={clock.stamp(moment)} and ticks"
+
+
+def pytest_report_header(config):
+    return [_clock_line()]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed and _STARTED in item.stash:
+        report.sections.append(("clock", f"the test started at {item.stash[_STARTED]}"))
+    report.eventi_started = item.stash.get(_STARTED, "")
+    return report
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Always say how to get this run again; for each failure, when it ran."""
+    tr = terminalreporter
+    tr.write_line(f"random order seed: {_seed(config)}; {_clock_line()}")
+    failed = [r for kind in ("failed", "error") for r in tr.stats.get(kind, [])
+              if getattr(r, "when", "call") in ("setup", "call", "teardown")]
+    if not failed:
+        return
+    tr.section("replay", sep="-")
+    seed = getattr(config.option, "randomly_seed", None)
+    order = f"--randomly-seed={seed}" if seed is not None else "-p no:randomly"
+    backend = f"DATABASE_BACKEND={BACKEND} " if BACKEND != "sqlite" else ""
+    for report in failed:
+        started = getattr(report, "eventi_started", "") or "unknown"
+        tr.write_line(f"{report.nodeid} started at {started}")
+        tr.write_line(f"  replay: {backend}{clock.ENV}={started} pytest {order} '{report.nodeid}'")

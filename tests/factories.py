@@ -1,12 +1,13 @@
 """factory_boy factories bound to the Flask-SQLAlchemy session (flushed, not committed)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from app.auth.models import Role, User
+from app.db import utcnow
 from app.events.models import (
     Event,
     EventFormat,
@@ -25,7 +26,8 @@ from app.registrations.models import AttendanceMode, Registration, RegistrationS
 
 
 def in_days(days: float, hour: int = 9, minute: int = 0) -> datetime:
-    base = datetime.now(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    """`hour`:`minute` UTC on the day `days` after today (UTC), on the application's clock."""
+    base = utcnow().replace(hour=hour, minute=minute, second=0, microsecond=0)
     return base + timedelta(days=days)
 
 
@@ -149,8 +151,8 @@ class SubscriberFactory(Base):
     status = SubscriberStatus.ACTIVE
     token = factory.Sequence(lambda n: f"sub-{n:05d}-tokenabcdefghijklmnopqrstuvwxyz")
     consent_version = "2026-01"
-    consent_at = factory.LazyFunction(lambda: datetime.now(UTC))
-    confirmed_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    consent_at = factory.LazyFunction(utcnow)
+    confirmed_at = factory.LazyFunction(utcnow)
 
     @factory.post_generation
     def topics(obj, create, extracted, **kwargs):

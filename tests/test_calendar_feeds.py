@@ -1,7 +1,7 @@
 """Calendar feeds as calendar apps read them: parsed by icalendar and by vobject (validate=True)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import vobject
 
 from app.calendars.models import CalendarFeedToken, get_or_create_feed_token
+from app.db import utcnow
 from app.events.models import EventFormat, EventKind, EventStatus
 from app.extensions import db
 from app.registrations.models import AttendanceMode, RegistrationStatus
@@ -27,6 +28,17 @@ ROME = ZoneInfo("Europe/Rome")
 
 def rome(*args) -> datetime:
     return datetime(*args, tzinfo=ROME)
+
+
+def next_year() -> int:
+    """A year whose dates are all ahead of the clock, so they stay in the feeds."""
+    return utcnow().year + 1
+
+
+def last_sunday(year: int, month: int) -> date:
+    """The last Sunday of a month: the day Europe changes clocks in March and October."""
+    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - 6) % 7)
 
 
 def parse(data: bytes):
@@ -136,9 +148,13 @@ def test_multi_part_event_is_one_entry_per_day_never_a_block_across_the_night(me
 
 
 def test_ten_oclock_on_both_daylight_saving_sundays_stays_ten_oclock(app, client):
-    # Last Sunday of March and of October 2026, 10:00 in Rome.
-    EventFactory(slug="march", starts_at=rome(2026, 3, 29, 10), ends_at=rome(2026, 3, 29, 12))
-    EventFactory(slug="october", starts_at=rome(2026, 10, 25, 10), ends_at=rome(2026, 10, 25, 12))
+    # Last Sunday of March and of October of next year, 10:00 in Rome (fixed dates fell
+    # out of the feed's one-year window as the calendar moved on).
+    march, october = last_sunday(next_year(), 3), last_sunday(next_year(), 10)
+    EventFactory(slug="march", starts_at=rome(*march.timetuple()[:3], 10),
+                 ends_at=rome(*march.timetuple()[:3], 12))
+    EventFactory(slug="october", starts_at=rome(*october.timetuple()[:3], 10),
+                 ends_at=rome(*october.timetuple()[:3], 12))
     db.session.commit()
     cal, vcal = parse(get_ics(client, "/calendar.ics").data)
     starts = sorted(ve.start for ve in cal.events)
@@ -150,9 +166,12 @@ def test_ten_oclock_on_both_daylight_saving_sundays_stays_ten_oclock(app, client
     # The VTIMEZONE itself: the spring change starts at 02:00 local time before it
     # (RFC 5545), so a client working only from it puts 01:30 UTC at 03:30 CEST.
     tz = vcal.vevent.dtstart.value.tzinfo
-    assert datetime(2026, 3, 29, 1, 30, tzinfo=UTC).astimezone(tz).strftime("%H:%M %z") == "03:30 +0200"
-    assert datetime(2026, 3, 29, 0, 30, tzinfo=UTC).astimezone(tz).strftime("%H:%M %z") == "01:30 +0100"
-    assert datetime(2026, 10, 25, 1, 30, tzinfo=UTC).astimezone(tz).strftime("%H:%M %z") == "02:30 +0100"
+    def utc(day, hour, minute):
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+
+    assert utc(march, 1, 30).astimezone(tz).strftime("%H:%M %z") == "03:30 +0200"
+    assert utc(march, 0, 30).astimezone(tz).strftime("%H:%M %z") == "01:30 +0100"
+    assert utc(october, 1, 30).astimezone(tz).strftime("%H:%M %z") == "02:30 +0100"
     daylight = next(c for c in cal.timezones[0].subcomponents if c.name == "DAYLIGHT")
     assert daylight["DTSTART"].dt.hour == 2 and daylight["RRULE"]["BYDAY"] == ["-1SU"]
 
@@ -277,7 +296,7 @@ def test_feed_cache_is_keyed_on_database_state_not_process_memory(app, client):
     assert b"Prima" in get_ics(client, "/calendar.ics").data
     db.session.execute(
         sa.update(Event).where(Event.id == event.id)
-        .values(title="Dopo", version=Event.version + 1, updated_at=datetime.now(UTC))
+        .values(title="Dopo", version=Event.version + 1, updated_at=utcnow())
     )
     db.session.commit()
     db.session.expire_all()
@@ -374,13 +393,16 @@ def test_one_token_per_address_whatever_the_case(app):
 
 
 def test_every_zone_used_gets_its_own_vtimezone(app, client):
-    EventFactory(title="Marseille", starts_at=rome(2026, 12, 5, 9), ends_at=rome(2026, 12, 5, 18))
+    year = next_year()
+    spring = last_sunday(year, 3)  # London's first day of summer time
+    london = ZoneInfo("Europe/London")
+    EventFactory(title="Marseille", starts_at=rome(year, 12, 5, 9), ends_at=rome(year, 12, 5, 18))
     EventFactory(title="London", timezone="Europe/London",
-                 starts_at=datetime(2027, 3, 28, 10, tzinfo=ZoneInfo("Europe/London")),
-                 ends_at=datetime(2027, 3, 28, 12, tzinfo=ZoneInfo("Europe/London")))
+                 starts_at=datetime(year, 3, spring.day, 10, tzinfo=london),
+                 ends_at=datetime(year, 3, spring.day, 12, tzinfo=london))
     EventFactory(title="Tokyo", timezone="Asia/Tokyo",
-                 starts_at=datetime(2027, 6, 1, 10, tzinfo=ZoneInfo("Asia/Tokyo")),
-                 ends_at=datetime(2027, 6, 1, 12, tzinfo=ZoneInfo("Asia/Tokyo")))
+                 starts_at=datetime(year, 6, 1, 10, tzinfo=ZoneInfo("Asia/Tokyo")),
+                 ends_at=datetime(year, 6, 1, 12, tzinfo=ZoneInfo("Asia/Tokyo")))
     EventFactory(title="Draft", status=EventStatus.DRAFT, slug="draft-zone")
     db.session.commit()
     cal, vcal = parse(get_ics(client, "/calendar.ics").data)

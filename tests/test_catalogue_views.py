@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from app.db import utcnow
 from app.events.models import (
     EventFormat,
     EventKind,
@@ -210,7 +211,7 @@ def test_pagination_keeps_the_filters(app, client):
 
 def test_cancelled_events_stay_visible_and_marked(client):
     EventFactory(title="Visita annullata", slug="annullata", status=EventStatus.CANCELLED,
-                 cancelled_at=datetime.now(UTC))
+                 cancelled_at=utcnow())
     db.session.commit()
     html = text(client.get("/events/"))
     assert "Visita annullata" in html and re.search(r"badge bg-danger\">Annullat[oa]<", html)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree as ET
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -61,7 +62,8 @@ def test_an_organiser_composes_previews_tests_and_schedules_an_issue(app, client
     assert test_copy.recipient == "prova@example.org"
     assert test_copy.subject == "La Camera Informa – marzo"
 
-    when = (datetime.now(UTC) + timedelta(days=2)).astimezone().strftime("%Y-%m-%dT%H:%M")
+    # The form reads Rome time, whatever the machine's own time zone.
+    when = (utcnow() + timedelta(days=2)).astimezone(ZoneInfo("Europe/Rome")).strftime("%Y-%m-%dT%H:%M")
     resp = client.post(f"/admin/newsletter/{campaign.id}/schedule", data={"when": when})
     assert resp.status_code == 302
     db.session.expire_all()

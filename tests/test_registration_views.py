@@ -142,14 +142,20 @@ def test_bad_input_gets_a_clear_message_and_writes_nothing(client, overrides, me
     assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
 
 
+def on_the_test_clock(settings: dict) -> dict:
+    """Parameters are built when the tests are collected; a date in them is a function,
+    called here so it is counted from the clock the test runs on, not the collection's."""
+    return {key: value() if callable(value) else value for key, value in settings.items()}
+
+
 @pytest.mark.parametrize("settings, message", [
-    ({"registration_opens_at": in_days(3)}, "non sono ancora aperte"),
-    ({"registration_closes_at": in_days(-1)}, "sono chiuse"),
+    ({"registration_opens_at": lambda: in_days(3)}, "non sono ancora aperte"),
+    ({"registration_closes_at": lambda: in_days(-1)}, "sono chiuse"),
     ({"status": "cancelled"}, "è stato annullato"),
     ({"capacity": 0, "waitlist_enabled": False}, "completo"),
 ])
 def test_a_closed_form_says_why_and_a_post_writes_nothing(client, settings, message):
-    EventFactory(slug="evento", **settings)
+    EventFactory(slug="evento", **on_the_test_clock(settings))
     db.session.commit()
     assert message in page(client.get("/events/evento/register"))
     resp = client.post("/events/evento/register", data=form())
@@ -318,15 +324,15 @@ def test_an_attendee_erases_their_data_and_the_link_stops_working(client):
     ({"capacity": 10}, "Iscriviti"),
     ({"capacity": 0}, "lista d"),
     ({"capacity": 0, "waitlist_enabled": False}, "L'evento è completo"),
-    ({"registration_opens_at": in_days(2)}, "Le iscrizioni aprono il"),
-    ({"registration_closes_at": in_days(-2)}, "Le iscrizioni sono chiuse"),
+    ({"registration_opens_at": lambda: in_days(2)}, "Le iscrizioni aprono il"),
+    ({"registration_closes_at": lambda: in_days(-2)}, "Le iscrizioni sono chiuse"),
     ({"registration_mode": "external", "registration_url": "https://eventbrite.example/x"}, "eventbrite.example"),
     ({"registration_mode": "not_required"}, "Non è richiesta l'iscrizione"),
 ])
 def test_the_event_page_box_says_whether_and_how_to_register(app, settings, text):
     from flask import render_template
 
-    event = EventFactory(**settings)
+    event = EventFactory(**on_the_test_clock(settings))
     db.session.commit()
     with app.test_request_context("/"):
         html = render_template("registrations/_event_box.html", event=event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -147,32 +148,80 @@ def test_jobs_are_registered_with_stable_ids_coalescing_and_a_grace_time(app):
     process.scheduler.shutdown(wait=False)
 
 
-def _start(env):
-    return subprocess.Popen(
-        [str(ROOT / ".venv/bin/flask"), "scheduler", "run", "--lease-seconds", "2",
-         "--poll-seconds", "0.3"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+# The processes below run on a real, loaded machine: each wait is for a condition, up to
+# a deadline generous enough for a slow start, never a fixed sleep. The lease is long
+# enough (5 s) that a leader starved of CPU for a moment still renews in time.
+LEASE_SECONDS = 5
+DEADLINE = 90.0
 
 
-def _leader(url):
+class _Process:
+    """A `flask scheduler run` subprocess whose output is collected as it comes."""
+
+    def __init__(self, env):
+        self.popen = subprocess.Popen(
+            [str(ROOT / ".venv/bin/flask"), "scheduler", "run",
+             "--lease-seconds", str(LEASE_SECONDS), "--poll-seconds", "0.3"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.pid = self.popen.pid
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.popen.stdout:
+            self.lines.append(line)
+
+    def said(self, words: str) -> bool:
+        return any(words in line for line in self.lines)
+
+    def output(self) -> str:
+        self._reader.join(10)
+        return "".join(self.lines)
+
+    def stop(self):
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait(10)
+
+
+def _lease_row(url):
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            row = conn.execute(sa.text(
-                "SELECT holder FROM scheduler_leases WHERE name = 'scheduler'")).first()
-            return row[0] if row else None
+            return conn.execute(sa.text(
+                "SELECT holder, renewed_at FROM scheduler_leases WHERE name = 'scheduler'")).first()
     finally:
         engine.dispose()
 
 
-def _wait_for(predicate, timeout=20.0):
+def _leader(url):
+    row = _lease_row(url)
+    return row[0] if row else None
+
+
+def _wait_for(predicate, timeout=DEADLINE):
+    """The predicate's first true value, polled until the deadline; None if it never came."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if value := predicate():
             return value
-        time.sleep(0.2)
+        time.sleep(0.1)
     return None
+
+
+def _renewals_after(url, count):
+    """Wait until the lease has been renewed `count` more times; the holder then."""
+    seen = []
+
+    def renewed():
+        row = _lease_row(url)
+        if row and (not seen or row[1] != seen[-1]):
+            seen.append(row[1])
+        return row[0] if len(seen) > count else None
+
+    return _wait_for(renewed)
 
 
 def test_two_scheduler_processes_one_dies_the_other_takes_over(app, tmp_path):
@@ -184,26 +233,27 @@ def test_two_scheduler_processes_one_dies_the_other_takes_over(app, tmp_path):
         db.metadata.create_all(engine)
         engine.dispose()
     env = {**os.environ, "FLASK_APP": "wsgi:app", "DATABASE_URL": url, "MAIL_SERVER": ""}
-    first = _start(env)
+    first = _Process(env)
     try:
         holder = _wait_for(lambda: _leader(url))
-        assert holder and f":{first.pid}:" in holder
-        second = _start(env)
+        assert holder and f":{first.pid}:" in holder, first.output()
+        second = _Process(env)
         try:
-            time.sleep(1.5)
-            assert f":{first.pid}:" in _leader(url)  # the second one stands by
+            # The standby is up and polling (its loop starts right after this line)...
+            assert _wait_for(lambda: second.said("started:")), second.output()
+            # ...and while the leader renews a few times, the standby never takes over.
+            holder = _renewals_after(url, 3)
+            assert holder and f":{first.pid}:" in holder, second.output()
 
-            first.send_signal(signal.SIGKILL)  # dies without handing over
-            first.wait(10)
+            first.popen.send_signal(signal.SIGKILL)  # dies without handing over
+            first.popen.wait(30)
             new = _wait_for(lambda: (h := _leader(url)) and f":{second.pid}:" in h and h)
             assert new, "the standby did not take over"
 
-            second.send_signal(signal.SIGTERM)
-            assert second.wait(20) == 0
-            assert "stopping" in second.stdout.read()
+            second.popen.send_signal(signal.SIGTERM)
+            assert second.popen.wait(DEADLINE) == 0
+            assert "stopping" in second.output()
         finally:
-            if second.poll() is None:
-                second.kill()
+            second.stop()
     finally:
-        if first.poll() is None:
-            first.kill()
+        first.stop()
