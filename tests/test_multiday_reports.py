@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
@@ -90,7 +91,7 @@ def test_the_event_report_as_pdf(app, client, auth, tmp_path):
 def test_the_project_report_sums_its_events_in_the_date_range(app, client, auth):
     admin, project, _event, start = scenario()
     auth.login(admin)
-    first_day = start.date()
+    first_day = start.astimezone(ZoneInfo("Europe/Rome")).date()  # the range is in Rome days
     url = f"/admin/projects/{project.id}/participation.xlsx"
     wb = load_workbook(io.BytesIO(client.get(
         url, query_string={"start": first_day.isoformat(), "end": (first_day + timedelta(days=10)).isoformat()}
