@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from flask import Flask
@@ -11,20 +13,35 @@ from app.config import Config, DevelopmentConfig, runtime_defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Capability packages: each has `bp` (public) and may have `admin_bp` (under /admin).
-BLUEPRINT_PACKAGES = (
-    "app.main",
-    "app.events",
-    "app.projects",
-    "app.auth",
-    "app.admin",
-    "app.registrations",
-    "app.calendars",
-    "app.documents",
-    "app.newsletter",
-    "app.mail",
-    "app.reminders",
+# Every capability, in the order its pages are registered. Each is a package app/<name>
+# that may have `bp` (public pages), `admin_bp` (back-office pages, built on the
+# app.admin shell), a `models` module (its tables) and a `jobs` module (its periodic
+# jobs): adding a capability is one line here.
+CAPABILITIES = (
+    "main",
+    "audit",
+    "admin",
+    "auth",
+    "events",
+    "projects",
+    "registrations",
+    "calendars",
+    "documents",
+    "newsletter",
+    "mail",
+    "reminders",
+    "scheduler",
 )
+
+
+def capability_modules(kind: str) -> list[ModuleType]:
+    """`app.<capability>.<kind>` (e.g. "models", "jobs") of every capability that has one."""
+    found = []
+    for name in CAPABILITIES:
+        module = f"app.{name}.{kind}"
+        if importlib.util.find_spec(module) is not None:
+            found.append(importlib.import_module(module))
+    return found
 
 
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
@@ -49,6 +66,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_guards(app)
     register_blueprints(app)
+    # Anonymous event pages are answered from the shared page cache in front of
+    # Flask's request machinery (app/events/fastpath.py).
+    register_event_page_fast_path(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -63,10 +83,10 @@ def translation_directories() -> list[str]:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import models  # noqa: F401  (every model known to SQLAlchemy and Alembic)
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
     from app.i18n import select_locale
 
+    capability_modules("models")  # every table known to SQLAlchemy and Alembic
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -94,11 +114,17 @@ def register_guards(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for name in BLUEPRINT_PACKAGES:
-        module = importlib.import_module(name)
-        app.register_blueprint(module.bp)
-        if hasattr(module, "admin_bp"):
-            app.register_blueprint(module.admin_bp)
+    for name in CAPABILITIES:
+        module = importlib.import_module(f"app.{name}")
+        for attr in ("bp", "admin_bp"):
+            if hasattr(module, attr):
+                app.register_blueprint(getattr(module, attr))
+
+
+def register_event_page_fast_path(app: Flask) -> None:
+    from app.events.fastpath import install
+
+    install(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""A small shared cache for rendered pages, feeds and PDFs.
+"""A small shared cache for rendered pages, feeds and PDFs, and the one way they answer
+a conditional GET.
 
 Keys must embed a data version read from the database (e.g. the event's `version`),
 so an entry is never stale whichever worker or host wrote it: an edit changes the
@@ -10,9 +11,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
 
-from flask import current_app
+from flask import Response, current_app, request
+from werkzeug.http import parse_date, parse_etags
 
 
 class MemoryCache:
@@ -69,7 +73,7 @@ class RedisCache:
 def get_cache() -> MemoryCache | RedisCache:
     ext = current_app.extensions
     if "eventi_cache" not in ext:
-        url = current_app.config.get("CACHE_REDIS_URL")
+        url = current_app.config["CACHE_REDIS_URL"]
         ext["eventi_cache"] = RedisCache(url) if url else MemoryCache()
     return ext["eventi_cache"]
 
@@ -81,3 +85,47 @@ def cached(key: str, build: Callable[[], bytes], ttl: int = 86400) -> bytes:
         value = build()
         cache.set(key, value, ttl)
     return value
+
+
+def not_modified(etag: str, last_modified: datetime | None = None,
+                 environ: Mapping[str, Any] | None = None) -> bool:
+    """Does the client's copy match? RFC 9110 13.2.2: If-None-Match decides when sent
+    (weak comparison); If-Modified-Since only when it is absent. `environ` defaults to
+    the current request's (the WSGI fast path passes its own)."""
+    environ = request.environ if environ is None else environ
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match:
+        etags = parse_etags(if_none_match)
+        return etags.star_tag or etags.contains_weak(etag)
+    since = parse_date(environ.get("HTTP_IF_MODIFIED_SINCE"))
+    return (since is not None and last_modified is not None
+            and last_modified.replace(microsecond=0) <= since)
+
+
+def conditional_response(
+    etag: str,
+    build: Callable[[], bytes],
+    *,
+    content_type: str,
+    cache_control: str,
+    cache_key: str | None = None,
+    last_modified: datetime | None = None,
+    vary: Iterable[str] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A 304 when the client's copy is current, else the body, built by `build` or taken
+    from the shared cache under `cache_key` (which must embed a data version). Either
+    way the ETag, Last-Modified, Cache-Control and Vary headers are the same."""
+    if not_modified(etag, last_modified):
+        response = Response(status=304)
+    else:
+        body = cached(cache_key, build) if cache_key else build()
+        response = Response(body, content_type=content_type)
+        response.headers.update(headers or {})
+    response.set_etag(etag)
+    if last_modified is not None:
+        response.last_modified = last_modified
+    response.headers["Cache-Control"] = cache_control
+    for name in vary:
+        response.vary.add(name)
+    return response

@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 
@@ -77,12 +79,72 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Eventi <eventi@localhost>")
+    # The outbox's retry policy (app/mail/retry.py): waits of 1, 2, 4... minutes up to
+    # 6 hours after a temporary failure, and at most this many attempts.
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    MAIL_RETRY_BASE_SECONDS = 60
+    MAIL_RETRY_MAX_SECONDS = 6 * 3600
+    # Seconds to wait for the SMTP server before giving up on a connection or command.
+    MAIL_TIMEOUT = 30
+    # The name this host gives in EHLO; empty = UID_DOMAIN.
+    MAIL_LOCAL_HOSTNAME = ""
+    # PostgreSQL: commit the outbox "sent" marks without waiting for the WAL flush.
+    MAIL_ASYNC_COMMIT = False
 
     REGISTRATION_RETENTION_DAYS = int(os.environ.get("REGISTRATION_RETENTION_DAYS", "365"))
     PRIVACY_TEXT_VERSION = os.environ.get("PRIVACY_TEXT_VERSION", "2026-01")
 
+    # Registration categories offered on the form (keys or labels); empty = the built-in list.
+    REGISTRATION_CATEGORIES: list = []
+    # PostgreSQL: how long a registration waits for the event's seat locks before the
+    # person is told "many people are registering, try again" (milliseconds).
+    REGISTRATION_LOCK_TIMEOUT_MS = 5000
+    # How often one address may send the public registration form (Flask-Limiter syntax).
+    REGISTRATION_RATE_LIMIT = "10 per minute"
+
     EVENTS_PER_PAGE = 20
+    # Serve anonymous event pages and the catalogue from the shared page cache.
+    EVENT_PAGE_CACHE = True
+    # Flask-Login's remember-me cookie: its presence means "maybe signed in", never cached.
+    REMEMBER_COOKIE_NAME = "remember_token"
+
+    # The scheduler process: how long its lease lasts, how often a standby looks at it,
+    # and how late a missed run may still start.
+    SCHEDULER_LEASE_SECONDS = 20
+    SCHEDULER_POLL_SECONDS = 5
+    SCHEDULER_MISFIRE_GRACE_SECONDS = 30
+
+    # (code, label): codes are stored, labels shown; drawn from the seed pages.
+    NEWSLETTER_TOPICS = [
+        ("events", _l("Events and webinars")),
+        ("funding", _l("Funding calls")),
+        ("eu-projects", _l("EU projects")),
+        ("social-innovation", _l("Social innovation")),
+    ]
+    NEWSLETTER_CONFIRM_DAYS = 7
+    # Messages per second for campaigns; 0 = as fast as the SMTP server takes them.
+    NEWSLETTER_RATE_PER_SECOND = 20.0
+    NEWSLETTER_BATCH_SIZE = 50
+    # A claimed batch is given back to the queue when its sender vanished for this long.
+    NEWSLETTER_CLAIM_SECONDS = 300
+    NEWSLETTER_MAX_ATTEMPTS = 8
+    # The campaigns' retry policy, the same rule as the outbox's (app/mail/retry.py).
+    NEWSLETTER_RETRY_BASE_SECONDS = 60
+    NEWSLETTER_RETRY_MAX_SECONDS = 6 * 3600
+    # Consecutive permanent refusals after which a subscriber is marked bouncing.
+    NEWSLETTER_BOUNCE_THRESHOLD = 3
+    # How long one run of the sending job may go on before handing back to the scheduler.
+    NEWSLETTER_SEND_BUDGET_SECONDS = 50
+    # PostgreSQL: commit the "sent" marks without waiting for the WAL flush (faster on
+    # slow disks; a database-server crash could then forget the last ~0.6 s of marks).
+    NEWSLETTER_ASYNC_COMMIT = False
+    # APScheduler CronTrigger fields for the upcoming-events digest.
+    NEWSLETTER_DIGEST_CRON = {"day_of_week": "mon", "hour": 9, "minute": 0,
+                              "timezone": "Europe/Rome"}
+    NEWSLETTER_DIGEST_WEEKS = 4
+    # False: the digest waits as a draft for an organiser to approve it.
+    NEWSLETTER_DIGEST_AUTO_SEND = False
+    NEWSLETTER_NAME = "La Camera Informa"
 
     # Online attendees see the join link until the part ends plus this many minutes.
     JOIN_LINK_GRACE_MINUTES = int(os.environ.get("JOIN_LINK_GRACE_MINUTES", "60"))

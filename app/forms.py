@@ -70,3 +70,10 @@ def show_error(form: FlaskForm, exc: DomainError) -> None:
         form[exc.field].errors = [*form[exc.field].errors, exc.message]
     else:
         form.form_errors.append(exc.message)
+
+
+def show_problems(form: FlaskForm, problems: list[tuple[str, Any]]) -> bool:
+    """Put each (field, message) a rule found beside its field; True when there were none."""
+    for field, message in problems:
+        form[field].errors = [*form[field].errors, message]
+    return not problems

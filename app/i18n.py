@@ -13,14 +13,14 @@ SUPPORTED = ("it", "en")
 
 def select_locale() -> str:
     if not has_request_context():  # CLI commands and jobs: the default language
-        return current_app.config.get("BABEL_DEFAULT_LOCALE", "it")
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     lang = request.args.get("lang")
     if lang in SUPPORTED:
         return lang
     lang = session.get("lang")
     if lang in SUPPORTED:
         return lang
-    return current_app.config.get("BABEL_DEFAULT_LOCALE", "it")
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def current_language() -> str:

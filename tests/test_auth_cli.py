@@ -27,16 +27,23 @@ def test_users_create_generates_and_prints_a_password_once(runner):
     assert user.role == Role.ORGANISER and user.check_password(password)
 
 
-def test_users_create_refuses_bad_input_without_writing(runner):
-    assert runner.invoke(args=["users", "create", "not-an-email"]).exit_code != 0
+def test_users_create_refuses_bad_input_without_writing_and_says_why(runner):
+    # The command speaks the site's default language, Italian.
+    bad_email = runner.invoke(args=["users", "create", "not-an-email"])
+    assert bad_email.exit_code == 1
+    assert "Error: Inserisci un indirizzo e-mail valido." in bad_email.output
     short = runner.invoke(args=["users", "create", "a@example.org", "--password-stdin"],
                           input="corta\n")
-    assert short.exit_code != 0
-    assert runner.invoke(args=["users", "create", "a@example.org", "--role", "boss"]).exit_code != 0
+    assert short.exit_code == 1
+    assert "Error: La password deve avere almeno 10 caratteri." in short.output
+    role = runner.invoke(args=["users", "create", "a@example.org", "--role", "boss"])
+    assert role.exit_code == 2
+    assert "Invalid value for '--role': 'boss' is not one of 'admin', 'organiser'." in role.output
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
     runner.invoke(args=["users", "create", "a@example.org"])
     again = runner.invoke(args=["users", "create", "A@example.org"])
-    assert again.exit_code != 0
+    assert again.exit_code == 1
+    assert "Error: Esiste già un account con questo indirizzo e-mail." in again.output
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
 
 

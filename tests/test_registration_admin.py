@@ -15,6 +15,7 @@ from app.extensions import db
 from app.mail.models import OutboxMessage
 from app.registrations.models import AttendanceMode, Question, Registration, RegistrationStatus
 from app.registrations.services import AttendeeDetails, register_attendee
+from app.registrations.views import registration_panel
 from tests.factories import EventFactory, SessionFactory, UserFactory
 
 
@@ -221,7 +222,8 @@ def test_the_event_panel_shows_counts(app, event):
     register_attendee(event, person(1))
     db.session.commit()
     with app.test_request_context("/"):
-        html = render_template("registrations/admin/_event_panel.html", event=event)
+        html = render_template("registrations/admin/_event_panel.html", event=event,
+                               panel=registration_panel(event))
     assert "confermati" in html and f"/admin/events/{event.id}/registrations" in html
 
 

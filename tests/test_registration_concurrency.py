@@ -102,7 +102,9 @@ RACE_POOL = {"pool_size": 10, "max_overflow": 0, "pool_timeout": 300}
 def test_fifty_people_racing_for_ten_seats_on_postgres_get_ten_seats_and_forty_queue_places(
     app, monkeypatch
 ):
-    config = make_config(SQLALCHEMY_ENGINE_OPTIONS=RACE_POOL)
+    config = make_config(SQLALCHEMY_ENGINE_OPTIONS=RACE_POOL,
+                         # the race holds the seats on purpose: no one gives up waiting
+                         REGISTRATION_LOCK_TIMEOUT_MS=60_000)
     confirmed, positions = _run(config, monkeypatch, bypass_lock=False, people=50, seats_left=10)
     assert confirmed == 3 + 10
     assert positions == list(range(1, 41))
@@ -110,7 +112,9 @@ def test_fifty_people_racing_for_ten_seats_on_postgres_get_ten_seats_and_forty_q
 
 @pytest.mark.skipif(BACKEND != "postgres", reason="needs PostgreSQL and its row locks")
 def test_the_same_race_overbooks_on_postgres_when_the_lock_is_bypassed(app, monkeypatch):
-    config = make_config(SQLALCHEMY_ENGINE_OPTIONS=RACE_POOL)
+    config = make_config(SQLALCHEMY_ENGINE_OPTIONS=RACE_POOL,
+                         # the race holds the seats on purpose: no one gives up waiting
+                         REGISTRATION_LOCK_TIMEOUT_MS=60_000)
     confirmed, positions = _run(config, monkeypatch, bypass_lock=True, people=50, seats_left=10)
     assert confirmed > 3 + 10, "without the lock the race should overbook"
 
@@ -209,6 +213,26 @@ def test_a_registration_and_an_organisers_capacity_edit_at_once_both_succeed(app
     with race_app.app_context():
         db.engine.dispose()
     assert outcome == {"registration": "ok", "organiser": "ok"}
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="needs PostgreSQL and its row locks")
+def test_a_registration_stuck_behind_a_long_lock_is_told_to_try_again(app, client):
+    """A worker never waits indefinitely for the seats: after REGISTRATION_LOCK_TIMEOUT_MS
+    the person gets a clear "busy, try again" beside the form, and nothing is written."""
+    event = EventFactory(slug="busy", capacity=10)
+    db.session.commit()
+    app.config["REGISTRATION_LOCK_TIMEOUT_MS"] = 200
+    with db.engine.connect() as other:
+        other.execute(sa.text("SELECT id FROM events WHERE id = :id FOR UPDATE"), {"id": event.id})
+        resp = client.post("/events/busy/register", data={
+            "first_name": "Anna", "last_name": "Bianchi", "email": "anna@example.org",
+            "organisation": "Cooperativa", "category": "terzo_settore", "country": "IT",
+            "privacy_consent": "y",
+        })
+        other.rollback()
+    assert resp.status_code == 422
+    assert "Molte persone si stanno iscrivendo" in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0
 
 
 # --- the capacity matrix: two days, two modes, a limit per cell -----------------------------

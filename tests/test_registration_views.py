@@ -10,6 +10,7 @@ from app.events.models import EventFormat, Material, Visibility
 from app.extensions import db
 from app.mail.models import OutboxMessage
 from app.registrations.models import Question, QuestionKind, Registration, RegistrationStatus
+from app.registrations.views import registration_box
 from tests.factories import EventFactory, SessionFactory, in_days
 
 
@@ -335,7 +336,8 @@ def test_the_event_page_box_says_whether_and_how_to_register(app, settings, text
     event = EventFactory(**on_the_test_clock(settings))
     db.session.commit()
     with app.test_request_context("/"):
-        html = render_template("registrations/_event_box.html", event=event)
+        html = render_template("registrations/_event_box.html", event=event,
+                               panel=registration_box(event))
     assert text in html.replace("&#39;", "'")
 
 

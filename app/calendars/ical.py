@@ -32,7 +32,7 @@ REFRESH_INTERVAL = timedelta(hours=1)  # the same, as RFC 7986 REFRESH-INTERVAL
 # --- identifiers and URLs (a contract: subscribed calendars match on UIDs) -----------------
 
 def _domain() -> str:
-    return current_app.config.get("UID_DOMAIN", "eventi.local")
+    return current_app.config["UID_DOMAIN"]
 
 
 def event_uid(event: Event) -> str:
@@ -316,7 +316,7 @@ def build_calendar(
     if feed:
         cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", REFRESH)
-        cal.add("x-wr-timezone", current_app.config.get("DEFAULT_TIMEZONE", "Europe/Rome"))
+        cal.add("x-wr-timezone", current_app.config["DEFAULT_TIMEZONE"])
     years: dict[str, tuple[int, int]] = {}
     vevents = []
     categories: dict[int, list[str]] = {}

@@ -13,7 +13,7 @@ from app.calendars import ical
 from app.calendars.models import CalendarFeedToken, find_feed_token
 from app.db import utcnow
 from app.events.models import Event, Project, Session, Venue
-from app.events.services import PUBLIC_STATUSES, EventFilters, public_events_query
+from app.events.services import EventFilters, is_public, public_events_query
 from app.extensions import db
 from app.registrations.models import Registration, RegistrationStatus
 
@@ -123,15 +123,6 @@ def render_public_feed(filters: EventFilters, *, name: str, description: str = "
 
 # --- one event ----------------------------------------------------------------------------
 
-def get_public_event(slug: str) -> Event | None:
-    stmt = (
-        sa.select(Event)
-        .where(Event.slug == slug, Event.status.in_(PUBLIC_STATUSES))
-        .options(so.selectinload(Event.sessions).selectinload(Session.speakers))
-    )
-    return db.session.scalars(stmt).unique().one_or_none()
-
-
 def event_fingerprint(event: Event, programme: bool, language: str) -> Fingerprint:
     venue = event.venue.updated_at.isoformat() if event.venue else ""
     project = event.project.updated_at.isoformat() if event.project else ""
@@ -157,7 +148,7 @@ def _personal_query(email: str) -> sa.Select:
         .where(
             Registration.email == email,
             Registration.status.in_(FEED_STATUSES),
-            Event.status.in_(PUBLIC_STATUSES),
+            is_public(),
         )
     )
 

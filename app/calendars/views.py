@@ -19,12 +19,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from app.cache import cached
+from app.cache import conditional_response
 from app.calendars import bp, ical, invites, services
 from app.calendars.models import feed_token_for, reset_feed_token
 from app.db import utcnow
 from app.events.labels import EVENT_KINDS, label
 from app.events.models import Event, Project
+from app.events.services import public_event_or_404
 from app.extensions import db
 from app.i18n import current_language
 from app.registrations import services as registration_services
@@ -37,14 +38,6 @@ class FeedResetForm(FlaskForm):
     """No fields: the CSRF token is the whole form."""
 
 
-def _not_modified(fp: services.Fingerprint) -> bool:
-    # RFC 9110 13.2.2: If-None-Match wins; If-Modified-Since only when it is absent.
-    if request.if_none_match:
-        return request.if_none_match.contains_weak(fp.etag) or request.if_none_match.star_tag
-    ims = request.if_modified_since
-    return ims is not None and fp.last_modified.replace(microsecond=0) <= ims
-
-
 def _calendar_response(
     fp: services.Fingerprint,
     build: Callable[[], bytes],
@@ -54,33 +47,23 @@ def _calendar_response(
     cache_body: bool = True,
     download: bool = False,
 ) -> Response:
-    if _not_modified(fp):
-        response = Response(status=304)
-    else:
-        if cache_body:
-            body = cached("ics:" + hashlib.sha256(fp.key.encode()).hexdigest(), build)
-        else:
-            body = build()
-        response = Response(body, content_type=CONTENT_TYPE)
-        disposition = "attachment" if download else "inline"
-        response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.set_etag(fp.etag)
-    response.last_modified = fp.last_modified
+    disposition = "attachment" if download else "inline"
+    response = conditional_response(
+        fp.etag, build, content_type=CONTENT_TYPE, last_modified=fp.last_modified,
+        cache_key="ics:" + hashlib.sha256(fp.key.encode()).hexdigest() if cache_body else None,
+        cache_control="private, no-cache" if private else "public, max-age=300",
+        vary=["Accept-Language"],
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
+    )
     if private:
-        response.headers["Cache-Control"] = "private, no-cache"
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
         response.headers["Referrer-Policy"] = "no-referrer"
-    else:
-        response.headers["Cache-Control"] = "public, max-age=300"
-    response.vary.add("Accept-Language")
     return response
 
 
 @bp.get("/events/<slug>/calendar.ics")
 def event_ics(slug: str):
-    event = services.get_public_event(slug)
-    if event is None:
-        abort(404)
+    event = public_event_or_404(slug, programme=True)
     programme = request.args.get("programme") == "1"
     language = current_language()
     fp = services.event_fingerprint(event, programme, language)

@@ -8,9 +8,3 @@ admin_bp = admin_blueprint("documents_admin", __name__)
 
 from app.documents import views  # noqa: E402,F401
 
-
-@admin_bp.app_template_global("certificate_batches")
-def _certificate_batches(event):
-    from app.documents.pdf import certificate_batches
-
-    return certificate_batches(event)

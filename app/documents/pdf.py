@@ -138,7 +138,7 @@ def html_to_pdf(html: str, *, tagged: bool = True) -> bytes:
 # --- shared template context ------------------------------------------------------------
 
 def _language(lang: str | None) -> str:
-    return lang if lang in SUPPORTED else current_app.config.get("BABEL_DEFAULT_LOCALE", "it")
+    return lang if lang in SUPPORTED else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def css_string(text: str) -> Markup:

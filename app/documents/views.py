@@ -11,15 +11,16 @@ from wtforms import DateField
 from wtforms.validators import InputRequired, ValidationError
 
 from app.audit import record
+from app.cache import conditional_response
 from app.documents import admin_bp, bp, pdf
 from app.documents import participation as participation_reports
-from app.events.models import Event, EventStatus, Project, Session
+from app.events.models import Event, Project, Session
+from app.events.panels import event_panel
 from app.events.permissions import can_manage
+from app.events.services import public_event_or_404
 from app.extensions import db
 from app.i18n import SUPPORTED, current_language
 from app.registrations import services as registration_services
-
-PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
 
 
 def pdf_response(body: bytes, filename: str, *, disposition: str = "inline") -> Response:
@@ -36,24 +37,17 @@ def private(response: Response) -> Response:
 
 @bp.get("/events/<slug>/programme.pdf")
 def programme(slug: str):
-    event = db.session.scalars(
-        sa.select(Event).where(Event.slug == slug, Event.status.in_(PUBLIC_STATUSES))
-    ).one_or_none()
-    if event is None:
-        abort(404)
+    event = public_event_or_404(slug)
     explicit = request.args.get("lang") in SUPPORTED
     lang = request.args["lang"] if explicit else current_language()
-    etag = pdf.programme_etag(event, lang)
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-    else:
-        response = pdf_response(pdf.cached_programme_pdf(event, lang), f"programme-{slug}.pdf")
-    response.set_etag(etag)
     # Shared caches may keep it but must ask again: an edit shows on the next download.
-    response.headers["Cache-Control"] = "public, no-cache"
-    if not explicit:
-        response.vary.add("Cookie")  # the language then comes from the visitor's session
-    return response
+    # Without ?lang= the language comes from the visitor's session: vary on the cookie.
+    return conditional_response(
+        pdf.programme_etag(event, lang), lambda: pdf.cached_programme_pdf(event, lang),
+        content_type="application/pdf", cache_control="public, no-cache",
+        vary=[] if explicit else ["Cookie"],
+        headers={"Content-Disposition": f'inline; filename="programme-{slug}.pdf"'},
+    )
 
 
 @bp.get("/registrations/<token>/certificate.pdf")
@@ -212,3 +206,9 @@ def project_participation(project_id: int, fmt: str | None):
            format=fmt, start=form.start.data.isoformat(), end=form.end.data.isoformat())
     db.session.commit()
     return _report_response(body, fmt, f"participation-{project.slug}")
+
+
+@event_panel("admin", "documents/admin/_event_panel.html")
+def documents_panel(event: Event) -> dict:
+    """The back-office event page's documents: certificate batches to download."""
+    return {"batches": pdf.certificate_batches(event)}

@@ -7,11 +7,4 @@ bp = Blueprint("events", __name__)
 admin_bp = admin_blueprint("events_admin", __name__)
 
 
-@bp.record_once
-def _install_fast_path(state) -> None:
-    from app.events.fastpath import install
-
-    install(state.app)
-
-
 from app.events import admin_views, views  # noqa: E402,F401

@@ -25,6 +25,7 @@ from app.events.forms import (
     VenueForm,
 )
 from app.events.models import Event, EventStatus, Material, Project, Session, Speaker, Venue
+from app.events.panels import panels_for
 from app.events.permissions import manageable_events, require_manage
 from app.extensions import db
 from app.forms import to_local
@@ -117,8 +118,8 @@ def _chosen_organisers(form: EventForm) -> list[User] | None:
 def event_create():
     form = _event_form()
     if form.validate_on_submit():
-        done = run_service(lambda: ops.create_event(form.values(), user=current_user,
-                         organisers=_chosen_organisers(form)), form)
+        done = run_service(lambda: ops.create_event(
+            form.values(), user=current_user, organisers=_chosen_organisers(form)), form)
         if done.ok:
             event = done.value
             flash(_("Event created as a draft: add the programme, then publish it."), "success")
@@ -137,7 +138,8 @@ def event_detail(event_id: int):
         )
     ).unique().one_or_none() or abort(404)
     require_manage(event)
-    return render_template("events/admin/event_detail.html", event=event)
+    return render_template("events/admin/event_detail.html", event=event,
+                           panels=panels_for("admin", event))
 
 
 @admin_bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
@@ -145,8 +147,8 @@ def event_edit(event_id: int):
     event = _event_or_404(event_id)
     form = _event_form(event)
     if form.validate_on_submit():
-        done = run_service(lambda: ops.update_event(event, form.values(), user=current_user,
-                           organisers=_chosen_organisers(form)), form)
+        done = run_service(lambda: ops.update_event(
+            event, form.values(), user=current_user, organisers=_chosen_organisers(form)), form)
         if done.ok:
             changes = done.value
             flash(_("Changes saved.") if changes else _("Nothing to change."), "success")
@@ -199,11 +201,35 @@ def _chosen_speakers(form: SessionForm) -> list[Speaker]:
     return [found[i] for i in ids if i in found]
 
 
-def _session_or_404(event: Event, session_id: int) -> Session:
-    session = db.get_or_404(Session, session_id)
-    if session.event_id != event.id:
+def _of_event(model: type[Session] | type[Material], event: Event, obj_id: int):
+    """A session or material of `event` (404 when it belongs to another event)."""
+    obj = db.get_or_404(model, obj_id)
+    if obj.event_id != event.id:
         abort(404)
-    return session
+    return obj
+
+
+def _to_event(event: Event, section: str):
+    """Back to the event's back-office page, at its programme or materials."""
+    return redirect(url_for("events_admin.event_detail", event_id=event.id) + f"#{section}")
+
+
+def _saved(form, call, message: str, event: Event, section: str):
+    """A valid form runs `call`; when it succeeds, say `message` and go back to the
+    event's `section`. None otherwise: the caller shows the form with its errors."""
+    if form.validate_on_submit() and run_service(call, form).ok:
+        flash(message, "success")
+        return _to_event(event, section)
+    return None
+
+
+def _done(call, message: str, event: Event, section: str):
+    """A button (a bare CSRF form): run `call`, say `message` when it succeeds, and go
+    back to the event's `section` either way."""
+    check_post()
+    if run_service(call).ok:
+        flash(message, "success")
+    return _to_event(event, section)
 
 
 @admin_bp.route("/events/<int:event_id>/sessions/new", methods=["GET", "POST"])
@@ -212,43 +238,35 @@ def session_create(event_id: int):
     form = SessionForm(event=event, speakers=_speakers())
     if request.method == "GET" and not form.starts_at.data:
         form.starts_at.data = to_local(event.starts_at, event.timezone)
-    if form.validate_on_submit():
-        done = run_service(lambda: ops.add_session(event, form.values(), user=current_user,
-                speakers=_chosen_speakers(form)), form)
-        if done.ok:
-            flash(_("Session added to the programme."), "success")
-            return redirect(url_for("events_admin.event_detail", event_id=event.id) + "#programme")
-    return render_template("events/admin/session_form.html", form=form, event=event, session=None)
+    return _saved(form, lambda: ops.add_session(
+        event, form.values(), user=current_user, speakers=_chosen_speakers(form)),
+        _("Session added to the programme."), event, "programme") or render_template(
+        "events/admin/session_form.html", form=form, event=event, session=None)
 
 
 @admin_bp.route("/events/<int:event_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 def session_edit(event_id: int, session_id: int):
     event = _event_or_404(event_id)
-    session = _session_or_404(event, session_id)
+    session = _of_event(Session, event, session_id)
     form = SessionForm.for_session(session, speakers=_speakers())
-    if form.validate_on_submit():
-        done = run_service(lambda: ops.update_session(session, form.values(), user=current_user,
-                   speakers=_chosen_speakers(form)), form)
-        if done.ok:
-            flash(_("Session saved."), "success")
-            return redirect(url_for("events_admin.event_detail", event_id=event.id) + "#programme")
-    return render_template("events/admin/session_form.html", form=form, event=event, session=session)
+    return _saved(form, lambda: ops.update_session(
+        session, form.values(), user=current_user, speakers=_chosen_speakers(form)),
+        _("Session saved."), event, "programme") or render_template(
+        "events/admin/session_form.html", form=form, event=event, session=session)
 
 
 @admin_bp.post("/events/<int:event_id>/sessions/<int:session_id>/delete")
 def session_delete(event_id: int, session_id: int):
     event = _event_or_404(event_id)
-    session = _session_or_404(event, session_id)
-    check_post()
-    if run_service(lambda: ops.delete_session(session, user=current_user)).ok:
-        flash(_("Session removed from the programme."), "success")
-    return redirect(url_for("events_admin.event_detail", event_id=event.id) + "#programme")
+    session = _of_event(Session, event, session_id)
+    return _done(lambda: ops.delete_session(session, user=current_user),
+                 _("Session removed from the programme."), event, "programme")
 
 
 @admin_bp.post("/events/<int:event_id>/sessions/<int:session_id>/move")
 def session_move(event_id: int, session_id: int):
     event = _event_or_404(event_id)
-    session = _session_or_404(event, session_id)
+    session = _of_event(Session, event, session_id)
     check_post()
     direction = request.form.get("direction")
     if direction not in ("up", "down"):
@@ -256,56 +274,41 @@ def session_move(event_id: int, session_id: int):
     step = -1 if direction == "up" else 1
     if run_service(lambda: ops.move_session(session, step, user=current_user)).ok:
         flash(_("Programme order changed."), "success")
-    return redirect(url_for("events_admin.event_detail", event_id=event.id) + "#programme")
+    return _to_event(event, "programme")
 
 
 # ---------------------------------------------------------------- materials
-
-
-def _material_or_404(event: Event, material_id: int) -> Material:
-    material = db.get_or_404(Material, material_id)
-    if material.event_id != event.id:
-        abort(404)
-    return material
 
 
 @admin_bp.route("/events/<int:event_id>/materials/new", methods=["GET", "POST"])
 def material_create(event_id: int):
     event = _event_or_404(event_id)
     form = MaterialForm(event=event)
-    if form.validate_on_submit():
-        done = run_service(lambda: ops.add_material(event, form.values(), user=current_user), form)
-        if done.ok:
-            flash(_("Material published."), "success")
-            return redirect(url_for("events_admin.event_detail", event_id=event.id) + "#materials")
-    return render_template("events/admin/material_form.html", form=form, event=event, material=None)
+    return _saved(form, lambda: ops.add_material(event, form.values(), user=current_user),
+                  _("Material published."), event, "materials") or render_template(
+        "events/admin/material_form.html", form=form, event=event, material=None)
 
 
 @admin_bp.route("/events/<int:event_id>/materials/<int:material_id>/edit", methods=["GET", "POST"])
 def material_edit(event_id: int, material_id: int):
     event = _event_or_404(event_id)
-    material = _material_or_404(event, material_id)
+    material = _of_event(Material, event, material_id)
     form = MaterialForm(obj=material, event=event)
     if not form.is_submitted():
         form.kind.data = material.kind.value
         form.visibility.data = material.visibility.value
         form.session_id.data = material.session_id or 0
-    if form.validate_on_submit():
-        done = run_service(lambda: ops.update_material(material, form.values(), user=current_user), form)
-        if done.ok:
-            flash(_("Material saved."), "success")
-            return redirect(url_for("events_admin.event_detail", event_id=event.id) + "#materials")
-    return render_template("events/admin/material_form.html", form=form, event=event, material=material)
+    return _saved(form, lambda: ops.update_material(material, form.values(), user=current_user),
+                  _("Material saved."), event, "materials") or render_template(
+        "events/admin/material_form.html", form=form, event=event, material=material)
 
 
 @admin_bp.post("/events/<int:event_id>/materials/<int:material_id>/delete")
 def material_delete(event_id: int, material_id: int):
     event = _event_or_404(event_id)
-    material = _material_or_404(event, material_id)
-    check_post()
-    if run_service(lambda: ops.delete_material(material, user=current_user)).ok:
-        flash(_("Material removed."), "success")
-    return redirect(url_for("events_admin.event_detail", event_id=event.id) + "#materials")
+    material = _of_event(Material, event, material_id)
+    return _done(lambda: ops.delete_material(material, user=current_user),
+                 _("Material removed."), event, "materials")
 
 
 # ---------------------------------------------------------------- venues, projects, speakers

@@ -32,6 +32,7 @@ from wtforms.validators import (
     Regexp,
 )
 
+from app.events import operations as ops
 from app.events.labels import (
     EVENT_FORMATS,
     EVENT_KINDS,
@@ -55,6 +56,7 @@ from app.forms import (
     MultiCheckboxField,
     choice,
     enum_choices,
+    show_problems,
     to_local,
     to_utc,
 )
@@ -186,24 +188,13 @@ class EventForm(BaseForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        s, e = self.starts_at.data, self.ends_at.data
-        opens, closes = self.registration_opens_at.data, self.registration_closes_at.data
-        if s and e and e <= s:
-            self.ends_at.errors.append(_l("The end must come after the start."))
-            ok = False
-        if closes and e and closes > e:
-            self.registration_closes_at.errors.append(
-                _l("Registration must close before the event ends."))
-            ok = False
-        if opens and closes and opens >= closes:
-            self.registration_opens_at.errors.append(_l("Registration must open before it closes."))
-            ok = False
-        if self.registration_mode.data == RegistrationMode.EXTERNAL.value \
-                and not self.registration_url.data:
-            self.registration_url.errors.append(
-                _l("Give the address of the external registration page."))
-            ok = False
-        return ok
+        # The operation's own rules, shown all at once beside their fields. The times
+        # are compared as typed: all of them are in the event's time zone.
+        problems = ops.event_time_problems(
+            self.starts_at.data, self.ends_at.data,
+            self.registration_opens_at.data, self.registration_closes_at.data,
+        ) + ops.registration_mode_problems(self.registration_mode.data, self.registration_url.data)
+        return show_problems(self, problems) and ok
 
     def values(self) -> dict[str, Any]:
         """The typed values for app.events.operations (times in UTC)."""
@@ -282,18 +273,11 @@ class SessionForm(BaseForm):
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         s, e = self.starts_at.data, self.ends_at.data
-        if s and e:
-            tz = self.event.timezone
-            if e <= s:
-                self.ends_at.errors.append(_l("The end must come after the start."))
-                ok = False
-            if not self.event.starts_at <= to_utc(s, tz) <= self.event.ends_at:
-                self.starts_at.errors.append(_l("The session must start within the event's dates."))
-                ok = False
-            if to_utc(e, tz) > self.event.ends_at:
-                self.ends_at.errors.append(_l("The session must end within the event's dates."))
-                ok = False
-        return ok
+        if not (s and e):
+            return ok
+        tz = self.event.timezone
+        problems = ops.session_time_problems(self.event, to_utc(s, tz), to_utc(e, tz))
+        return show_problems(self, problems) and ok
 
     def values(self) -> dict[str, Any]:
         tz = self.event.timezone
@@ -393,10 +377,7 @@ class ProjectForm(BaseForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        if self.starts_on.data and self.ends_on.data and self.ends_on.data < self.starts_on.data:
-            self.ends_on.errors.append(_l("The end must come after the start."))
-            ok = False
-        return ok
+        return show_problems(self, ops.period_problems(self.starts_on.data, self.ends_on.data)) and ok
 
     def values(self) -> dict[str, Any]:
         return {

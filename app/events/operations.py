@@ -29,6 +29,7 @@ from app.events.models import (
     Material,
     MaterialKind,
     Project,
+    RegistrationMode,
     Session,
     Speaker,
     Venue,
@@ -166,6 +167,62 @@ def _check_slug(slug: str, model: type, exclude_id: int | None) -> None:
         raise OperationError(_l("This address is already used by another page."), "slug")
 
 
+# --- rules -------------------------------------------------------------------------
+# Each returns the (field, message) problems it finds among the values given, skipping
+# what is missing: the operations raise the first, the forms show them all beside
+# their fields, so each rule is written once.
+
+Problem = tuple[str, Any]
+
+
+def event_time_problems(starts: datetime | None, ends: datetime | None,
+                        opens: datetime | None, closes: datetime | None) -> list[Problem]:
+    """An event ends after it starts; registration opens before it closes, and closes
+    before the event ends."""
+    problems: list[Problem] = []
+    if starts and ends and ends <= starts:
+        problems.append(("ends_at", _l("The end must come after the start.")))
+    if closes and ends and closes > ends:
+        problems.append(("registration_closes_at",
+                         _l("Registration must close before the event ends.")))
+    if opens and closes and opens >= closes:
+        problems.append(("registration_opens_at", _l("Registration must open before it closes.")))
+    return problems
+
+
+def registration_mode_problems(mode: Any, url: str | None) -> list[Problem]:
+    """Registration on another site needs that site's address."""
+    if str(mode or "") == RegistrationMode.EXTERNAL.value and not url:
+        return [("registration_url", _l("Give the address of the external registration page."))]
+    return []
+
+
+def session_time_problems(event: Event, starts: datetime | None,
+                          ends: datetime | None) -> list[Problem]:
+    """A session ends after it starts, and lies within its event's dates."""
+    problems: list[Problem] = []
+    if starts and ends and ends <= starts:
+        problems.append(("ends_at", _l("The end must come after the start.")))
+    if starts and not event.starts_at <= starts <= event.ends_at:
+        problems.append(("starts_at", _l("The session must start within the event's dates.")))
+    if ends and ends > event.ends_at:
+        problems.append(("ends_at", _l("The session must end within the event's dates.")))
+    return problems
+
+
+def period_problems(starts: date | None, ends: date | None, field: str = "ends_on") -> list[Problem]:
+    """A period (a project's) ends on or after the day it starts."""
+    if starts and ends and ends < starts:
+        return [(field, _l("The end must come after the start."))]
+    return []
+
+
+def _raise_first(problems: list[Problem]) -> None:
+    if problems:
+        field, message = problems[0]
+        raise OperationError(message, field)
+
+
 def _validate_event(values: dict[str, Any], event: Event | None) -> None:
     """Checks on the merged values (the event's current ones overlaid with the new)."""
 
@@ -191,17 +248,8 @@ def _validate_event(values: dict[str, Any], event: Event | None) -> None:
         value = get(name)
         if value is not None and value.tzinfo is None:
             raise TypeError(f"{name} must be timezone-aware")
-    if ends <= starts:
-        raise OperationError(_l("The end must come after the start."), "ends_at")
-    opens, closes = get("registration_opens_at"), get("registration_closes_at")
-    if closes is not None and closes > ends:
-        raise OperationError(
-            _l("Registration must close before the event ends."), "registration_closes_at"
-        )
-    if opens is not None and closes is not None and opens >= closes:
-        raise OperationError(
-            _l("Registration must open before it closes."), "registration_opens_at"
-        )
+    _raise_first(event_time_problems(starts, ends, get("registration_opens_at"),
+                                     get("registration_closes_at")))
     for name in CAPACITY_FIELDS:
         value = get(name)
         if value is not None and value < 0:
@@ -211,10 +259,7 @@ def _validate_event(values: dict[str, Any], event: Event | None) -> None:
         raise OperationError(_l("Between 0 and 720 hours."), "reminder_hours_before")
     for name in URL_FIELDS:
         _check_url(get(name), name)
-    if str(get("registration_mode") or "") == "external" and not get("registration_url"):
-        raise OperationError(
-            _l("Give the address of the external registration page."), "registration_url"
-        )
+    _raise_first(registration_mode_problems(get("registration_mode"), get("registration_url")))
     if event is not None and ("starts_at" in values or "ends_at" in values):
         outside = [s for s in event.sessions if s.starts_at < starts or s.ends_at > ends]
         if outside:
@@ -365,12 +410,7 @@ def _validate_session(event: Event, values: Mapping[str, Any], current: Session 
         raise OperationError(_l("An end date and time is required."), "ends_at")
     if starts.tzinfo is None or ends.tzinfo is None:
         raise TypeError("session times must be timezone-aware")
-    if ends <= starts:
-        raise OperationError(_l("The end must come after the start."), "ends_at")
-    if starts < event.starts_at or starts > event.ends_at:
-        raise OperationError(_l("The session must start within the event's dates."), "starts_at")
-    if ends > event.ends_at:
-        raise OperationError(_l("The session must end within the event's dates."), "ends_at")
+    _raise_first(session_time_problems(event, starts, ends))
     for name in ("capacity", "capacity_in_person", "capacity_online"):
         capacity = get(name)
         if capacity is not None and capacity < 0:
@@ -641,8 +681,7 @@ def _validate_project(values: Mapping[str, Any], project: Project | None) -> Non
     _check_url(values.get("website"), "website")
     starts = values.get("starts_on", project.starts_on if project else None)
     ends = values.get("ends_on", project.ends_on if project else None)
-    if starts and ends and ends < starts:
-        raise OperationError(_l("The end must come after the start."), "ends_on")
+    _raise_first(period_problems(starts, ends))
     budget = values.get("budget")
     if budget is not None and budget < 0:
         raise OperationError(_l("The budget cannot be negative."), "budget")

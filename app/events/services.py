@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import abort
 from markupsafe import Markup
 
 from app.db import utcnow
@@ -115,17 +116,29 @@ def all_projects() -> list[Project]:
     return list(db.session.scalars(sa.select(Project).order_by(Project.name)))
 
 
-def get_public_event(slug: str) -> Event | None:
-    """The event with its programme loaded in a fixed number of queries."""
-    stmt = (
-        sa.select(Event)
-        .where(Event.slug == slug, Event.status.in_(PUBLIC_STATUSES))
-        .options(
+def is_public() -> sa.ColumnElement[bool]:
+    """The condition every public query puts on events: published or cancelled, never a draft."""
+    return Event.status.in_(PUBLIC_STATUSES)
+
+
+def get_public_event(slug: str, *, programme: bool = True) -> Event | None:
+    """The public event with this slug; with `programme`, its sessions, speakers and
+    materials loaded in a fixed number of queries."""
+    stmt = sa.select(Event).where(Event.slug == slug, is_public())
+    if programme:
+        stmt = stmt.options(
             so.selectinload(Event.sessions).selectinload(Session.speakers),
             so.selectinload(Event.materials),
         )
-    )
     return db.session.scalars(stmt).unique().one_or_none()
+
+
+def public_event_or_404(slug: str, *, programme: bool = False) -> Event:
+    """The public event with this slug; a 404 for drafts and unknown addresses alike."""
+    event = get_public_event(slug, programme=programme)
+    if event is None:
+        abort(404)
+    return event
 
 
 _STAMP_QUERY: sa.Select | None = None

@@ -11,10 +11,11 @@ from flask import (
     url_for,
 )
 
-from app.cache import get_cache
+from app.cache import get_cache, not_modified
 from app.events import bp, services
-from app.events.fastpath import STAMP_KEY, page_etag, page_headers, page_key
+from app.events.fastpath import fast_path_slug, page_etag, page_headers, page_key
 from app.events.filter_form import EventFilterForm
+from app.events.panels import panels_for
 from app.extensions import db
 from app.i18n import current_language
 
@@ -62,7 +63,7 @@ def _page_url(slug: str) -> str:
 
 
 def _render_detail(slug: str) -> bytes | None:
-    event = services.get_public_event(slug)
+    event = services.get_public_event(slug, programme=True)
     if event is None:
         return None
     page_url = _page_url(event.slug)
@@ -80,6 +81,7 @@ def _render_detail(slug: str) -> bytes | None:
             )
         ),
         og_description=services.event_description_text(event),
+        panels=panels_for("page", event),
     )
     return html.encode()
 
@@ -87,30 +89,27 @@ def _render_detail(slug: str) -> bytes | None:
 def _shared(max_query: int = 0) -> bool:
     """Only pages every anonymous visitor sees alike go to the shared cache."""
     return (
-        current_app.config.get("EVENT_PAGE_CACHE", True)
+        current_app.config["EVENT_PAGE_CACHE"]
         and len(request.query_string) <= max_query
         and "_flashes" not in session
         and "_user_id" not in session
         # a remember-me cookie may log someone in: leave that to Flask-Login
-        and current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies
+        and current_app.config["REMEMBER_COOKIE_NAME"] not in request.cookies
     )
 
 
 @bp.get("/events/<slug>/")
 def detail(slug: str):
-    if not _shared():
-        body = _render_detail(slug)
-        if body is None:
-            abort(404)
-        return Response(body, mimetype="text/html")
-
-    read = request.environ.get(STAMP_KEY)
-    stamp = read[1] if read and read[0] == slug else services.event_page_stamp(slug)
+    if fast_path_slug(request.environ, current_app.config) == slug or not _shared():
+        # Either the fast path in front of the app keeps and shares this answer (a
+        # cookie-less visitor), or the page is this visitor's own: only render it.
+        return _plain_detail(slug)
+    stamp = services.event_page_stamp(slug)
     if stamp is None:
         abort(404)
     key = page_key(slug, stamp, current_language())
     etag = page_etag(key)
-    if request.if_none_match.contains(etag):
+    if not_modified(etag):
         resp = Response(status=304)
     else:
         cache = get_cache()
@@ -120,13 +119,24 @@ def detail(slug: str):
             if body is None:  # unpublished between the two queries
                 abort(404)
             if session.modified:
-                # Something personal went into the session while rendering (a CSRF
-                # token from an included form, say): this copy is not for sharing.
-                resp = Response(body, mimetype="text/html")
-                resp.headers["Cache-Control"] = "private, no-cache"
-                return resp
+                return _private_copy(body)
             cache.set(key, body)
         resp = Response(body, mimetype="text/html")
     for name, value in page_headers(etag):
         resp.headers[name] = value
+    return resp
+
+
+def _plain_detail(slug: str) -> Response:
+    body = _render_detail(slug)
+    if body is None:
+        abort(404)
+    return _private_copy(body) if session.modified else Response(body, mimetype="text/html")
+
+
+def _private_copy(body: bytes) -> Response:
+    # Something personal went into the session while rendering (a CSRF token from an
+    # included form, say): this copy is not for sharing.
+    resp = Response(body, mimetype="text/html")
+    resp.headers["Cache-Control"] = "private, no-cache"
     return resp

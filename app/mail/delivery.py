@@ -39,13 +39,13 @@ from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.mail.models import OutboxMessage, OutboxStatus
+from app.mail.retry import RetryPolicy
 from app.mail.smtp import DeliveryError, SMTPConnection, SMTPSettings, build_message
 
 log = logging.getLogger(__name__)
 
 # How long a claim protects a row from other runs; renewed while a long batch is sent.
 CLAIM_LEASE = timedelta(minutes=5)
-MAX_BACKOFF = timedelta(hours=6)
 
 
 @dataclass
@@ -64,7 +64,7 @@ class DeliveryReport:
 
 def backoff(attempts: int) -> timedelta:
     """Wait before the next attempt after `attempts` failed ones: 1, 2, 4, 8… minutes."""
-    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    return RetryPolicy.from_config(current_app.config, "MAIL").delay(attempts)
 
 
 def _due(now: datetime) -> sa.ColumnElement[bool]:
@@ -117,7 +117,7 @@ def _settle(row_id: int, token: str, **values) -> bool:
     it, but a crash of the database server itself within a fraction of a second could,
     and then those few messages would be sent again.
     """
-    if db.engine.dialect.name == "postgresql" and current_app.config.get("MAIL_ASYNC_COMMIT"):
+    if db.engine.dialect.name == "postgresql" and current_app.config["MAIL_ASYNC_COMMIT"]:
         db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
     result = db.session.execute(
         sa.update(OutboxMessage)
@@ -137,15 +137,15 @@ _FIELDS = ("id", "sender", "recipient", "subject", "body_text", "body_html", "he
 
 
 def _record_failure(row: sa.Row, token: str, error: DeliveryError, report: DeliveryReport,
-                    max_attempts: int) -> None:
+                    policy: RetryPolicy) -> None:
     attempts = row.attempts + 1
     answer = str(error)[:2000]
-    if error.temporary and attempts < max_attempts:
+    if error.temporary and not policy.gives_up(attempts):
         _settle(row.id, token, status=OutboxStatus.QUEUED, attempts=attempts, last_error=answer,
-                next_attempt_at=utcnow() + backoff(attempts))
+                next_attempt_at=utcnow() + policy.delay(attempts))
         report.retried += 1
         log.info("outbox %s: temporary failure (%s), attempt %s of %s", row.id, answer,
-                 attempts, max_attempts)
+                 attempts, policy.max_attempts)
     else:
         _settle(row.id, token, status=OutboxStatus.FAILED, attempts=attempts, last_error=answer)
         report.failed += 1
@@ -158,7 +158,7 @@ def deliver_due_messages(limit: int = 200) -> DeliveryReport:
     settings = SMTPSettings.from_config(config)
     if not settings.configured:
         return DeliveryReport(disabled=True)
-    max_attempts = int(config.get("MAIL_MAX_ATTEMPTS") or 8)
+    policy = RetryPolicy.from_config(config, "MAIL")
 
     token, ids = claim_due_messages(limit)
     report = DeliveryReport(claimed=len(ids))
@@ -177,7 +177,7 @@ def deliver_due_messages(limit: int = 200) -> DeliveryReport:
             connection.connect()
         except DeliveryError as exc:
             for row in rows:
-                _record_failure(row, token, exc, report, max_attempts)
+                _record_failure(row, token, exc, report, policy)
             return report
         for index, row in enumerate(rows):
             if utcnow() >= renew_at:
@@ -187,7 +187,7 @@ def deliver_due_messages(limit: int = 200) -> DeliveryReport:
                 connection.send(build_message(row), sender=_envelope_sender(row),
                                 recipients=[_envelope_recipient(row.recipient)])
             except DeliveryError as exc:
-                _record_failure(row, token, exc, report, max_attempts)
+                _record_failure(row, token, exc, report, policy)
                 continue
             # The crash window is here: accepted by the server, not yet marked SENT.
             _settle(row.id, token, status=OutboxStatus.SENT, attempts=row.attempts + 1,

@@ -12,7 +12,7 @@ from app.mail.models import OutboxMessage
 
 
 def new_message_id() -> str:
-    domain = current_app.config.get("UID_DOMAIN", "eventi.local")
+    domain = current_app.config["UID_DOMAIN"]
     return f"<{secrets.token_hex(16)}@{domain}>"
 
 

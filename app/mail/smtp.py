@@ -89,14 +89,14 @@ class SMTPSettings:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SMTPSettings:
         return cls(
-            host=config.get("MAIL_SERVER") or "",
-            port=int(config.get("MAIL_PORT") or (465 if config.get("MAIL_USE_SSL") else 25)),
-            use_tls=bool(config.get("MAIL_USE_TLS")),
-            use_ssl=bool(config.get("MAIL_USE_SSL")),
-            username=config.get("MAIL_USERNAME") or "",
-            password=config.get("MAIL_PASSWORD") or "",
-            timeout=float(config.get("MAIL_TIMEOUT") or 30),
-            local_hostname=config.get("MAIL_LOCAL_HOSTNAME") or config.get("UID_DOMAIN") or "localhost",
+            host=config["MAIL_SERVER"] or "",
+            port=int(config["MAIL_PORT"] or (465 if config["MAIL_USE_SSL"] else 25)),
+            use_tls=bool(config["MAIL_USE_TLS"]),
+            use_ssl=bool(config["MAIL_USE_SSL"]),
+            username=config["MAIL_USERNAME"] or "",
+            password=config["MAIL_PASSWORD"] or "",
+            timeout=float(config["MAIL_TIMEOUT"]),
+            local_hostname=config["MAIL_LOCAL_HOSTNAME"] or config["UID_DOMAIN"] or "localhost",
         )
 
     @property

@@ -72,7 +72,7 @@ def outbox():
         statuses=list(OutboxStatus),
         categories=categories,
         filters={"status": status, "category": category, "q": q, "event_id": event_id or ""},
-        mail_server=current_app.config.get("MAIL_SERVER"),
+        mail_server=current_app.config["MAIL_SERVER"],
     )
 
 
@@ -82,7 +82,7 @@ def message(message_id: int):
     event = db.session.get(Event, msg.event_id) if msg.event_id else None
     return render_template(
         "mail/admin/message.html", message=msg, event=event, form=RetryForm(),
-        mail_server=current_app.config.get("MAIL_SERVER"),
+        mail_server=current_app.config["MAIL_SERVER"],
     )
 
 

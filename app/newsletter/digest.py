@@ -56,7 +56,7 @@ def prepare_digest(now: datetime | None = None) -> Campaign | None:
     events = digest_events(now, int(config["NEWSLETTER_DIGEST_WEEKS"]))
     if not events:
         return None
-    language = config.get("BABEL_DEFAULT_LOCALE", "it")
+    language = config["BABEL_DEFAULT_LOCALE"]
     with force_locale(language):
         subject = _("%(name)s: events in the coming weeks", name=config["NEWSLETTER_NAME"])
         body = _("Here are the events and webinars we have published for the coming weeks. "

@@ -135,7 +135,7 @@ class ScheduleForm(FlaskForm):
             raise ValidationError(_l("Choose a date and time in the future."))
 
     def aware(self) -> datetime:
-        tz = ZoneInfo(current_app.config.get("DEFAULT_TIMEZONE", "Europe/Rome"))
+        tz = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
         return self.when.data.replace(tzinfo=tz)
 
 

@@ -36,6 +36,7 @@ from flask_babel import force_locale
 
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
+from app.mail.retry import RetryPolicy
 from app.mail.smtp import (
     MAIL_POLICY,
     PermanentFailure,
@@ -194,7 +195,7 @@ def prepare_message(campaign: Campaign, language: str, events=None) -> PreparedM
     config = current_app.config
     content = render_campaign(campaign, language, events=events)
     sender = config["MAIL_DEFAULT_SENDER"]
-    domain = config.get("UID_DOMAIN", "eventi.local")
+    domain = config["UID_DOMAIN"]
     shared = build_message(_Row(
         sender=sender,
         recipient="recipient@invalid",
@@ -382,9 +383,25 @@ def _release(token: str, ids: list[int]) -> None:
     db.session.commit()
 
 
-def _retry_delay(attempts: int) -> timedelta:
-    base = float(current_app.config["NEWSLETTER_RETRY_BASE_SECONDS"])
-    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
+@dataclass(frozen=True)
+class SendRun:
+    """What one sending run works with: its clock and budget, the claim lease, batch
+    size, retry policy, pacing, and the messages prepared once per language."""
+
+    started: float
+    budget: float
+    lease: timedelta
+    lease_margin: float  # stop using a batch this many seconds before its lease ends
+    batch_size: int
+    max_messages: int | None
+    retry: RetryPolicy
+    bounce_threshold: int
+    pacer: _Pacer
+    prepared: dict[str, PreparedMessage]
+    events: list
+    default_language: str
+    async_commit: bool
+    clock: Callable[[], float]
 
 
 @dataclass
@@ -445,12 +462,12 @@ def send_campaign(
     # Stop using a batch well before another sender may take it over.
     lease_margin = min(30.0, lease.total_seconds() / 5)
     batch_size = int(config["NEWSLETTER_BATCH_SIZE"])
-    max_attempts = int(config["NEWSLETTER_MAX_ATTEMPTS"])
+    retry = RetryPolicy.from_config(config, "NEWSLETTER")
     bounce_threshold = int(config["NEWSLETTER_BOUNCE_THRESHOLD"])
     pacer = _Pacer(float(config["NEWSLETTER_RATE_PER_SECOND"]), clock, sleep)
     # PostgreSQL only: the "sent" mark survives a crash of this process as soon as the
     # commit returns, but not a crash of the database server itself (docs/newsletter.md).
-    async_commit = bool(config.get("NEWSLETTER_ASYNC_COMMIT")) and (
+    async_commit = bool(config["NEWSLETTER_ASYNC_COMMIT"]) and (
         db.session.get_bind().dialect.name == "postgresql")
     prepared = {} if prepared is None else prepared
     campaign = db.session.get(Campaign, campaign_id)
@@ -460,38 +477,35 @@ def send_campaign(
         return report
     recover_abandoned(campaign_id, utcnow())
     with db.engine.connect() as marks:
-        _send_batches(campaign_id, transport, report, marks, started=started, budget=budget,
-                      lease=lease, lease_margin=lease_margin, batch_size=batch_size,
-                      max_messages=max_messages, max_attempts=max_attempts,
-                      bounce_threshold=bounce_threshold, pacer=pacer, prepared=prepared,
-                      events=events, default_language=campaign.language,
-                      async_commit=async_commit, clock=clock)
+        _send_batches(campaign_id, transport, report, marks, SendRun(
+            started=started, budget=budget, lease=lease, lease_margin=lease_margin,
+            batch_size=batch_size, max_messages=max_messages, retry=retry,
+            bounce_threshold=bounce_threshold, pacer=pacer, prepared=prepared, events=events,
+            default_language=campaign.language, async_commit=async_commit, clock=clock,
+        ))
     if finish_if_complete(campaign_id):
         report.finished.append(campaign_id)
     return report
 
 
-def _send_batches(campaign_id: int, transport: Transport, report: SendReport, marks, *,
-                  started: float, budget: float, lease: timedelta, lease_margin: float,
-                  batch_size: int, max_messages: int | None, max_attempts: int,
-                  bounce_threshold: int, pacer: _Pacer, prepared: dict[str, PreparedMessage],
-                  events, default_language: str, async_commit: bool,
-                  clock: Callable[[], float]) -> None:
+def _send_batches(campaign_id: int, transport: Transport, report: SendReport, marks,
+                  run: SendRun) -> None:
     done = 0
     while not report.stopped:
-        if clock() - started > budget:
+        if run.clock() - run.started > run.budget:
             report.stopped = "budget"
             break
-        size = batch_size if max_messages is None else min(batch_size, max_messages - done)
+        size = run.batch_size if run.max_messages is None else min(run.batch_size,
+                                                                   run.max_messages - done)
         if size <= 0:
             report.stopped = "limit"
             break
-        token, batch = claim_batch(campaign_id, size, lease)
+        token, batch = claim_batch(campaign_id, size, run.lease)
         if not batch:
             break
-        deadline = clock() + lease.total_seconds() - lease_margin
+        deadline = run.clock() + run.lease.total_seconds() - run.lease_margin
         for index, row in enumerate(batch):
-            if clock() > deadline or clock() - started > budget:
+            if run.clock() > deadline or run.clock() - run.started > run.budget:
                 _release(token, [r.delivery_id for r in batch[index:]])
                 break
             if row.subscriber_status != SubscriberStatus.ACTIVE:
@@ -500,15 +514,15 @@ def _send_batches(campaign_id: int, transport: Transport, report: SendReport, ma
                 db.session.commit()
                 report.skipped += 1
                 continue
-            language = row.language if row.language in ("it", "en") else default_language
-            message = prepared.get(language)
+            language = row.language if row.language in ("it", "en") else run.default_language
+            message = run.prepared.get(language)
             if message is None:
                 campaign = db.session.get(Campaign, campaign_id)
-                message = prepared[language] = prepare_message(campaign, language, events)
+                message = run.prepared[language] = prepare_message(campaign, language, run.events)
                 db.session.commit()
             data = message.render(recipient=row.email, token=row.token,
                                   delivery_id=row.delivery_id)
-            pacer.wait()
+            run.pacer.wait()
             try:
                 transport.send(data, sender=message.sender, recipients=[row.email])
             except PermanentFailure as exc:
@@ -521,7 +535,7 @@ def _send_batches(campaign_id: int, transport: Transport, report: SendReport, ma
                     .values(
                         permanent_failures=failures,
                         status=sa.case(
-                            (sa.and_(failures >= bounce_threshold,
+                            (sa.and_(failures >= run.bounce_threshold,
                                      Subscriber.status == SubscriberStatus.ACTIVE),
                              SubscriberStatus.BOUNCING.value),
                             else_=Subscriber.status,
@@ -533,14 +547,14 @@ def _send_batches(campaign_id: int, transport: Transport, report: SendReport, ma
                 report.failed += 1
             except TemporaryFailure as exc:
                 attempts = row.attempts + 1
-                if attempts >= max_attempts:
+                if run.retry.gives_up(attempts):
                     _finish_row(row.delivery_id, token, status=DeliveryStatus.FAILED,
                                 attempts=attempts, last_error=str(exc)[:2000])
                     report.failed += 1
                 else:
                     _finish_row(row.delivery_id, token, status=DeliveryStatus.QUEUED,
                                 attempts=attempts, last_error=str(exc)[:2000],
-                                next_attempt_at=utcnow() + _retry_delay(attempts))
+                                next_attempt_at=utcnow() + run.retry.delay(attempts))
                     report.retried += 1
                 db.session.commit()
                 if exc.code is None:
@@ -552,7 +566,7 @@ def _send_batches(campaign_id: int, transport: Transport, report: SendReport, ma
             else:
                 # The hot path runs on its own connection: no ORM bookkeeping and no pool
                 # checkout (with its pre-ping) per message.
-                if async_commit:
+                if run.async_commit:
                     marks.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
                 marks.execute(_MARK_SENT, {
                     "delivery_id": row.delivery_id, "token": token,

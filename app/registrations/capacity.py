@@ -18,13 +18,17 @@ the waiting list), so checking a seat costs no count over the registrations tabl
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.db import utcnow
+from app.errors import DomainError
 from app.events.models import Event, EventFormat, EventStatus, RegistrationMode
 from app.extensions import db
 from app.registrations.models import (
@@ -38,6 +42,8 @@ from app.registrations.models import (
 
 EVENT = "event"
 WAITLIST = "waitlist"
+# PostgreSQL's SQLSTATE for "lock_timeout expired".
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 def mode_key(mode: AttendanceMode | str) -> str:
@@ -189,15 +195,44 @@ def _take_write_lock(event_id: int) -> None:
         )
 
 
+class CountersBusy(DomainError):
+    """The event's seats stayed locked by other registrations longer than
+    REGISTRATION_LOCK_TIMEOUT_MS: the person is asked to try again."""
+
+    def __init__(self) -> None:
+        super().__init__(_l("Many people are registering for this event right now. "
+                            "Please try again in a moment."))
+
+
+@contextmanager
+def _lock_timeout() -> Iterator[None]:
+    """On PostgreSQL, wait at most REGISTRATION_LOCK_TIMEOUT_MS for the locks taken
+    inside, then refuse with CountersBusy (the caller rolls back) rather than keep a
+    worker and a connection waiting. SQLite waits on its busy timeout instead."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    ms = int(current_app.config["REGISTRATION_LOCK_TIMEOUT_MS"])
+    db.session.execute(sa.text(f"SET LOCAL lock_timeout = {ms}"))
+    try:
+        yield
+    except sa.exc.OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise CountersBusy() from exc
+        raise
+    db.session.execute(sa.text("SET LOCAL lock_timeout = DEFAULT"))
+
+
 def lock_counters(event: Event) -> Counters:
     """Lock all of the event's counters (creating missing ones) and return them fresh."""
-    _take_write_lock(event.id)
-    wanted = event_keys(event)
-    rows = _select_counters(event.id, for_update=True)
-    missing = set(wanted) - {r.key for r in rows}
-    if missing:
-        _insert_missing(event.id, sorted(missing))
+    with _lock_timeout():
+        _take_write_lock(event.id)
+        wanted = event_keys(event)
         rows = _select_counters(event.id, for_update=True)
+        missing = set(wanted) - {r.key for r in rows}
+        if missing:
+            _insert_missing(event.id, sorted(missing))
+            rows = _select_counters(event.id, for_update=True)
     return Counters(event, {r.key: r for r in rows})
 
 

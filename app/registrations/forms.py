@@ -64,7 +64,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 def category_choices() -> list[tuple[str, Any]]:
     """REGISTRATION_CATEGORIES (a list of keys or labels) or the default list."""
-    configured = current_app.config.get("REGISTRATION_CATEGORIES") or list(CATEGORIES)
+    configured = current_app.config["REGISTRATION_CATEGORIES"] or list(CATEGORIES)
     return [(c, CATEGORIES.get(c, c)) for c in configured]
 
 

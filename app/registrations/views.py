@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import (
-    abort,
     current_app,
     flash,
     redirect,
@@ -16,7 +15,10 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
-from app.events.models import Event, EventStatus
+from app.errors import DomainError
+from app.events.models import Event
+from app.events.panels import event_panel
+from app.events.services import public_event_or_404
 from app.extensions import db, limiter
 from app.forms import show_error
 from app.i18n import current_language
@@ -26,7 +28,7 @@ from app.registrations.models import Question
 
 
 def _rate_limit() -> str:
-    return current_app.config.get("REGISTRATION_RATE_LIMIT", "10 per minute")
+    return current_app.config["REGISTRATION_RATE_LIMIT"]
 
 
 def event_questions(event: Event) -> list[Question]:
@@ -54,9 +56,7 @@ def csrf_error(error):
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @limiter.limit(_rate_limit, methods=["POST"])
 def register(slug: str):
-    event = db.session.scalar(sa.select(Event).where(Event.slug == slug))
-    if event is None or event.status == EventStatus.DRAFT:
-        abort(404)
+    event = public_event_or_404(slug)
     avail = capacity.availability(event)
     if event.is_cancelled or not avail.accepts:
         state = "cancelled" if event.is_cancelled else avail.state
@@ -73,7 +73,7 @@ def register(slug: str):
                 return _check_inbox(event, form.email.data)
             try:
                 outcome = services.register_attendee(event, form.details(current_language()))
-            except services.RegistrationError as exc:
+            except DomainError as exc:
                 db.session.rollback()
                 show_error(form, exc)
             else:
@@ -95,9 +95,7 @@ def _check_inbox(event: Event, email: str):
 
 @bp.get("/events/<slug>/register/sent")
 def sent(slug: str):
-    event = db.session.scalar(sa.select(Event).where(Event.slug == slug))
-    if event is None or event.status == EventStatus.DRAFT:
-        abort(404)
+    event = public_event_or_404(slug)
     email = session.pop("registration_sent_to", "")
     return render_template("registrations/link_sent.html", event=event, email=email)
 
@@ -147,7 +145,7 @@ def cancel(token: str):
     if form.validate_on_submit():
         try:
             services.cancel_registration(reg)
-        except services.RegistrationError as exc:
+        except DomainError as exc:
             db.session.rollback()
             flash(str(exc.message), "warning")
         else:
@@ -174,9 +172,10 @@ def erase(token: str):
     ))
 
 
-@bp.app_template_global("registration_availability")
-def registration_availability(event: Event) -> capacity.Availability:
-    return capacity.availability(event)
+@event_panel("page", "registrations/_event_box.html")
+def registration_box(event: Event) -> dict:
+    """The event page's registration box: open, full, waiting list, closed."""
+    return {"avail": capacity.availability(event)}
 
 
 @bp.app_template_global("checkin_slot_label")
@@ -204,6 +203,7 @@ def part_label(part) -> str:
     return forms.part_label(part)
 
 
-@bp.app_template_global("registration_counts")
-def registration_counts(event: Event):
-    return services.event_counts(event)
+@event_panel("admin", "registrations/admin/_event_panel.html")
+def registration_panel(event: Event) -> dict:
+    """The back-office event page's registration counts."""
+    return {"rc": services.event_counts(event)}

@@ -1,18 +1,11 @@
 """Job registry: capabilities declare their periodic jobs here; only `flask scheduler run` runs them."""
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-# Modules whose import registers jobs with @job.
-JOB_MODULES = (
-    "app.mail.jobs",
-    "app.registrations.jobs",
-    "app.newsletter.jobs",
-    "app.reminders.jobs",
-)
+from app import capability_modules
 
 
 @dataclass(frozen=True)
@@ -42,6 +35,5 @@ def job(id: str, trigger: str, description: str = "", **trigger_args: Any):
 
 
 def load_jobs() -> dict[str, JobSpec]:
-    for name in JOB_MODULES:
-        importlib.import_module(name)
+    capability_modules("jobs")  # importing a capability's jobs module registers them
     return JOBS

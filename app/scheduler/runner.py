@@ -28,9 +28,6 @@ from app.scheduler.registry import JobSpec, load_jobs
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LEASE_SECONDS = 20
-DEFAULT_POLL_SECONDS = 5
-DEFAULT_MISFIRE_GRACE_SECONDS = 30
 # Options of add_job a JobSpec may carry among its trigger arguments.
 _JOB_OPTIONS = ("misfire_grace_time", "coalesce", "max_instances")
 
@@ -46,10 +43,8 @@ class SchedulerProcess:
                  holder: str | None = None) -> None:
         self.app = app
         config = app.config
-        self.lease_seconds = float(lease_seconds or config.get("SCHEDULER_LEASE_SECONDS")
-                                   or DEFAULT_LEASE_SECONDS)
-        self.poll_seconds = float(poll_seconds or config.get("SCHEDULER_POLL_SECONDS")
-                                  or DEFAULT_POLL_SECONDS)
+        self.lease_seconds = float(lease_seconds or config["SCHEDULER_LEASE_SECONDS"])
+        self.poll_seconds = float(poll_seconds or config["SCHEDULER_POLL_SECONDS"])
         self.lease = Lease(holder, ttl=timedelta(seconds=self.lease_seconds))
         self.jobs = dict(jobs if jobs is not None else load_jobs())
         self.is_leader = False
@@ -60,8 +55,7 @@ class SchedulerProcess:
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
-                "misfire_grace_time": int(config.get("SCHEDULER_MISFIRE_GRACE_SECONDS")
-                                          or DEFAULT_MISFIRE_GRACE_SECONDS),
+                "misfire_grace_time": int(config["SCHEDULER_MISFIRE_GRACE_SECONDS"]),
             },
         )
         for spec in self.jobs.values():
