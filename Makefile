@@ -44,13 +44,16 @@ browser-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# swagger-ui-dist pulls in @scarf/scarf, whose install script would report the install.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 static/vendor/.stamp: node_modules/.package-lock.json
 	rm -rf static/vendor/bootstrap-italia && mkdir -p static/vendor/bootstrap-italia
 	cp -r node_modules/bootstrap-italia/dist/{css,js,fonts,svg} static/vendor/bootstrap-italia/
+	rm -rf static/vendor/swagger-ui && mkdir -p static/vendor/swagger-ui
+	cp node_modules/swagger-ui-dist/{swagger-ui-bundle.js,swagger-ui.css,LICENSE} static/vendor/swagger-ui/
 	touch $@
 
 assets: static/vendor/.stamp

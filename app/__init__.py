@@ -31,6 +31,10 @@ CAPABILITIES = (
     "mail",
     "reminders",
     "scheduler",
+    "api",
+    "embeds",
+    "directory",
+    "seo",
 )
 
 

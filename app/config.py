@@ -152,6 +152,13 @@ class Config:
     CHECKIN_OPENS_MINUTES = int(os.environ.get("CHECKIN_OPENS_MINUTES", "90"))
     # Share of a part an online attendee must follow for it to count as attended.
     ONLINE_ATTENDANCE_MIN_PERCENT = int(os.environ.get("ONLINE_ATTENDANCE_MIN_PERCENT", "50"))
+    # Public API: items per page by default and at most.
+    API_PER_PAGE = 20
+    API_PER_PAGE_MAX = 100
+    # Requests per API key (the registrations and check-in endpoints).
+    API_KEY_RATE_LIMIT = os.environ.get("API_KEY_RATE_LIMIT", "120 per minute")
+    # Origins allowed to frame /embed/ pages (space-separated); empty = any origin.
+    EMBED_ALLOWED_ORIGINS = os.environ.get("EMBED_ALLOWED_ORIGINS", "")
 
 
 class DevelopmentConfig(Config):

@@ -335,9 +335,14 @@ class VenueForm(BaseForm):
     latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(min=-90, max=90)])
     longitude = FloatField(_l("Longitude"),
                            validators=[Optional(), NumberRange(min=-180, max=180)])
+    accessibility_notes = TextAreaField(
+        _l("Accessibility"), validators=[Optional(), Length(max=2000)],
+        description=_l("Step-free access, lifts, accessible toilets, hearing loops: shown on "
+                       "the venue's public page."),
+    )
 
     def values(self) -> dict[str, Any]:
-        texts = ("name", "address", "postcode", "city", "country")
+        texts = ("name", "address", "postcode", "city", "country", "accessibility_notes")
         values: dict[str, Any] = {name: getattr(self, name).data or "" for name in texts}
         values["latitude"] = self.latitude.data
         values["longitude"] = self.longitude.data
@@ -362,6 +367,10 @@ class ProjectForm(BaseForm):
     ends_on = DateField(_l("End date"), validators=[Optional()])
     budget = DecimalField(_l("Budget (euro)"), places=2,
                           validators=[Optional(), NumberRange(min=0, max=10**12 - 1)])
+    priority = StringField(
+        _l("Programme priority"), validators=[Optional(), Length(max=300)],
+        description=_l("As the programme names it, e.g. “Priority axis 1: innovation”."),
+    )
     funding = TextAreaField(_l("Funding"), validators=[Optional(), Length(max=5000)])
     partners = TextAreaField(_l("Partners"), validators=[Optional(), Length(max=10_000)],
                              description=_l("One partner per line."))
@@ -386,6 +395,7 @@ class ProjectForm(BaseForm):
             "description": self.description.data or "", "website": self.website.data or "",
             "starts_on": self.starts_on.data, "ends_on": self.ends_on.data,
             "budget": self.budget.data, "funding": self.funding.data or "",
+            "priority": self.priority.data or "",
             "partners": self.partners.data or "", "status": ProjectStatus(self.status.data),
         }
 

@@ -10,6 +10,7 @@ import sqlalchemy.orm as so
 
 from app.db import StrEnum, TimestampMixin, enum_column, utcnow
 from app.extensions import db
+from app.text import slugify
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -94,6 +95,8 @@ class Project(TimestampMixin, db.Model):
     ends_on: so.Mapped[date | None]
     budget: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(14, 2))
     funding: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # The programme's priority or axis the project answers, as the programme words it.
+    priority: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
     partners: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # one per line
     status: so.Mapped[ProjectStatus] = so.mapped_column(
         enum_column(ProjectStatus), default=ProjectStatus.ONGOING
@@ -114,12 +117,16 @@ class Venue(TimestampMixin, db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    # The public address /venues/<slug>/: given once from the name, kept on renames.
+    slug: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
     address: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
     city: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
     postcode: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
     country: so.Mapped[str] = so.mapped_column(sa.String(2), default="IT")  # ISO 3166-1
     latitude: so.Mapped[float | None]
     longitude: so.Mapped[float | None]
+    # Step-free access, lifts, hearing loops...: shown on the venue's public page.
+    accessibility_notes: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
     @property
     def one_line(self) -> str:
@@ -301,6 +308,8 @@ class Speaker(TimestampMixin, db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    # The public address /speakers/<slug>/: given once from the name, kept on renames.
+    slug: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
     affiliation: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
     role: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     bio: so.Mapped[str] = so.mapped_column(sa.Text, default="")
@@ -337,3 +346,20 @@ class Material(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Material {self.title!r}>"
+
+
+@sa.event.listens_for(Venue, "before_insert")
+@sa.event.listens_for(Speaker, "before_insert")
+def _give_slug(mapper, connection, target) -> None:
+    """A venue or speaker created without a slug gets one from its name, unique in its table."""
+    if target.slug:
+        return
+    table = mapper.local_table
+    base = slugify(target.name, max_length=110)
+    # slugify gives only [a-z0-9-], so the prefix holds no LIKE wildcard.
+    taken = set(connection.scalars(sa.select(table.c.slug).where(table.c.slug.like(base + "%"))))
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    target.slug = candidate

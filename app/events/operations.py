@@ -71,10 +71,11 @@ PART_CAPACITY_FIELDS = ("capacity", "capacity_in_person", "capacity_online", "re
 MATERIAL_FIELDS = frozenset({"kind", "title", "url", "visibility", "session_id"})
 VENUE_FIELDS = frozenset({
     "name", "address", "city", "postcode", "country", "latitude", "longitude",
+    "accessibility_notes",
 })
 PROJECT_FIELDS = frozenset({
     "name", "slug", "acronym", "programme", "description", "website", "starts_on", "ends_on",
-    "budget", "funding", "partners", "status",
+    "budget", "funding", "partners", "status", "priority",
 })
 SPEAKER_FIELDS = frozenset({"name", "affiliation", "role", "bio"})
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import abort
+from flask import abort, url_for
 from markupsafe import Markup
 
 from app.db import utcnow
@@ -23,6 +23,7 @@ from app.events.models import (
     Material,
     MaterialKind,
     Project,
+    RegistrationMode,
     Session,
     Venue,
     Visibility,
@@ -312,8 +313,16 @@ def event_description_text(event: Event, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def event_structured_data(event: Event, page_url: str, organiser_name: str) -> dict:
-    """schema.org Event for search engines. Never carries the private join URL."""
+def event_structured_data(event: Event, page_url: str, organiser_name: str, *,
+                          base_url: str = "", image_url: str = "") -> dict:
+    """schema.org Event for search engines. Never carries the private join URL.
+
+    With `base_url` (a request is running) it also links the venue's and speakers'
+    pages, the organiser's site, the registration form as a free Offer, and the
+    registrable parts as subEvents: the properties Google's event rich results
+    require (name, startDate, location) and recommend (description, endDate,
+    eventStatus, eventAttendanceMode, image, offers, organizer, performer).
+    """
     tz = ZoneInfo(event.timezone)
     data: dict = {
         "@context": "https://schema.org",
@@ -363,7 +372,49 @@ def event_structured_data(event: Event, page_url: str, organiser_name: str) -> d
         ]
     if event.project is not None:
         data["funder"] = {"@type": "Organization", "name": event.project.programme or event.project.name}
+    if image_url:
+        data["image"] = [image_url]
+    if base_url:
+        _link_structured_data(data, event, base_url)
     return data
+
+
+def _link_structured_data(data: dict, event: Event, base_url: str) -> None:
+    data["organizer"]["url"] = base_url + url_for("main.home")
+    place = data.get("location")
+    if event.has_venue and place:
+        first = place[0] if isinstance(place, list) else place
+        first["url"] = base_url + url_for("directory.venue", slug=event.venue.slug)
+    performers = {sp.id: sp for s in event.sessions for sp in s.speakers}
+    for person, sp in zip(data.get("performer", []), performers.values(), strict=True):
+        person["url"] = base_url + url_for("directory.speaker", slug=sp.slug)
+    if (event.registration_mode == RegistrationMode.REQUIRED and not event.is_cancelled):
+        offer: dict = {
+            "@type": "Offer",
+            "price": 0,
+            "priceCurrency": "EUR",
+            "url": base_url + url_for("registrations.register", slug=event.slug),
+            "availability": "https://schema.org/InStock",
+        }
+        if event.registration_opens_at:
+            offer["validFrom"] = event.registration_opens_at.astimezone(
+                ZoneInfo(event.timezone)).isoformat()
+        data["offers"] = offer
+    parts = event.registrable_parts
+    if len(parts) > 1:
+        tz = ZoneInfo(event.timezone)
+        data["subEvent"] = [
+            {
+                "@type": "Event",
+                "name": part.title,
+                "startDate": part.starts_at.astimezone(tz).isoformat(),
+                "endDate": part.ends_at.astimezone(tz).isoformat(),
+                "eventAttendanceMode": data["eventAttendanceMode"],
+                "eventStatus": data["eventStatus"],
+                **({"location": data["location"]} if "location" in data else {}),
+            }
+            for part in parts
+        ]
 
 
 def json_for_script(data: dict) -> Markup:
@@ -388,6 +439,23 @@ def public_event_counts() -> dict[int, int]:
         .group_by(Event.project_id)
     )
     return {pid: n for pid, n in rows}
+
+
+def project_recordings(project: Project) -> list[Material]:
+    """Public recordings of the project's public events, newest event first."""
+    stmt = (
+        sa.select(Material)
+        .join(Material.event)
+        .where(
+            Event.project_id == project.id,
+            Material.kind == MaterialKind.RECORDING,
+            Material.visibility == Visibility.PUBLIC,
+            Event.status.in_(PUBLIC_STATUSES),
+        )
+        .options(so.contains_eager(Material.event))
+        .order_by(Event.starts_at.desc(), Material.position, Material.id)
+    )
+    return list(db.session.scalars(stmt).unique())
 
 
 def project_events(project: Project, now: datetime | None = None) -> tuple[list[Event], list[Event]]:

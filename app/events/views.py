@@ -67,6 +67,8 @@ def _render_detail(slug: str) -> bytes | None:
     if event is None:
         return None
     page_url = _page_url(event.slug)
+    share_image_url = current_app.config["BASE_URL"] + url_for(
+        "seo.share_image", slug=event.slug, lang=current_language(), v=event.version)
     html = render_template(
         "events/detail.html",
         event=event,
@@ -77,10 +79,13 @@ def _render_detail(slug: str) -> bytes | None:
         map_url=services.map_url(event.venue) if event.has_venue else "",
         structured_data=services.json_for_script(
             services.event_structured_data(
-                event, page_url, current_app.config["ORGANISATION_NAME"]
+                event, page_url, current_app.config["ORGANISATION_NAME"],
+                base_url=current_app.config["BASE_URL"], image_url=share_image_url,
             )
         ),
         og_description=services.event_description_text(event),
+        share_image_url=share_image_url,
+        api_url=current_app.config["BASE_URL"] + url_for("api.event", slug=event.slug),
         panels=panels_for("page", event),
     )
     return html.encode()

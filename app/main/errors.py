@@ -1,6 +1,9 @@
 """Error pages in the visitor's language; the 500 handler rolls the session back."""
 from __future__ import annotations
 
+import json
+from http import HTTPStatus
+
 from flask import Flask, render_template, request
 
 from app.extensions import db
@@ -12,6 +15,11 @@ def _wants_json() -> bool:
 
 def register(app: Flask) -> None:
     def render(code: int):
+        if request.path.startswith("/api/v1/"):
+            # The API answers in its own problem shape (RFC 9457), whatever failed.
+            body = {"status": code, "title": HTTPStatus(code).phrase}
+            return app.response_class(json.dumps(body), status=code,
+                                      mimetype="application/problem+json")
         if _wants_json():
             return {"error": code}, code
         return render_template("errors/error.html", code=code), code

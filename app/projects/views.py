@@ -41,6 +41,7 @@ def detail(slug: str):
         project=project,
         upcoming=upcoming,
         past=past,
+        recordings=services.project_recordings(project),
         format_long_date=format_long_date,
         format_euro=format_euro,
     )

@@ -136,6 +136,20 @@ def ensure_fixtures(log) -> dict:
     facts["past_slug"] = past.slug
     db.session.flush()
 
+    from app.directory.services import public_speakers_query
+    from app.events.models import Speaker
+
+    speaker = db.session.scalar(public_speakers_query().limit(1))
+    if speaker is None:
+        speaker = Speaker(name="Giulia Bianchi", role="Ricercatrice",
+                          affiliation="Università di Padova")
+        workshop.sessions[0].speakers.append(speaker)
+        db.session.flush()
+        log("fixture: speaker")
+    facts["speaker_slug"] = speaker.slug
+    if workshop.venue is not None:
+        facts["venue_slug"] = workshop.venue.slug
+
     registration = db.session.scalar(
         sa.select(Registration).where(Registration.event_id == workshop.id,
                                       Registration.email == "anna.bianchi@example.org")

@@ -30,6 +30,12 @@ PAGES = [
     Page("not-found", "/events/no-such-event/", "events.detail", status=404),
     Page("register", "/events/{workshop_slug}/register", "registrations.register"),
     Page("attendee", "/registrations/{attendee_token}/", "registrations.attendee"),
+    Page("speaker", "/speakers/{speaker_slug}/", "directory.speaker"),
+    Page("venue", "/venues/{venue_slug}/", "directory.venue"),
+    Page("embed-events", "/embed/events?project={project_slug}&limit=5", "embeds.events"),
+    Page("embed-event", "/embed/events/{workshop_slug}", "embeds.event"),
+    Page("embed-guide", "/embed/", "embeds.guide"),
+    Page("api-docs", "/api/", "api.docs"),
     Page("login", "/admin/login", "auth.login"),
     Page("admin-dashboard", "/admin/", "admin.dashboard", admin=True),
     Page("admin-events", "/admin/events/", "events_admin.events", admin=True),
@@ -39,6 +45,7 @@ PAGES = [
          "registrations_admin.event_registrations", admin=True),
     Page("admin-newsletter", "/admin/newsletter/", "newsletter_admin.campaigns", admin=True),
     Page("admin-outbox", "/admin/outbox", "mail_admin.outbox", admin=True),
+    Page("admin-api-keys", "/admin/api-keys/", "api_admin.index", admin=True),
 ]
 
 
