@@ -48,14 +48,14 @@ def test_upgrade_from_empty_leaves_nothing_to_autogenerate(empty_database_url):
 
 def test_old_check_ins_become_attendance_only_inside_the_window_and_queues_get_places(
         empty_database_url):
-    """0002: a check-in made at the door becomes presence at that part; one made months
+    """0003: a check-in made at the door becomes presence at that part; one made months
     ahead certified nothing and is dropped; people already waiting get their place."""
     from datetime import UTC, datetime
 
     app = create_app(make_config(SQLALCHEMY_DATABASE_URI=empty_database_url))
     start = datetime(2025, 1, 17, 8, 45, tzinfo=UTC)
     with app.app_context():
-        upgrade(revision="0001")
+        upgrade(revision="0002")
         with db.engine.begin() as conn:
             stamp = {"c": start, "u": start}
             conn.execute(sa.text(

@@ -1,7 +1,7 @@
 """capacity matrix, part windows, attendance
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01 01:57:23.084877
 
 """
@@ -11,8 +11,8 @@ import app.db
 
 
 # revision identifiers, used by Alembic.
-revision = '0002'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
