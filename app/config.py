@@ -180,6 +180,12 @@ class Config:
     METRICS_ALLOWED_NETWORKS = os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
     # Seconds a client is asked to wait when the database is unreachable (503).
     DB_UNAVAILABLE_RETRY_AFTER = int(os.environ.get("DB_UNAVAILABLE_RETRY_AFTER", "5"))
+    # Online attendees see the join link until the part ends plus this many minutes.
+    JOIN_LINK_GRACE_MINUTES = int(os.environ.get("JOIN_LINK_GRACE_MINUTES", "60"))
+    # Check-in at the door opens this many minutes before a part starts (until it ends).
+    CHECKIN_OPENS_MINUTES = int(os.environ.get("CHECKIN_OPENS_MINUTES", "90"))
+    # Share of a part an online attendee must follow for it to count as attended.
+    ONLINE_ATTENDANCE_MIN_PERCENT = int(os.environ.get("ONLINE_ATTENDANCE_MIN_PERCENT", "50"))
     # Public API: items per page by default and at most.
     API_PER_PAGE = 20
     API_PER_PAGE_MAX = 100

@@ -341,13 +341,14 @@ def test_personal_feed_lists_a_persons_registrations_without_management_links(ma
     assert cal["NAME"] == "Eventi – Le mie iscrizioni"
 
 
-def test_the_join_link_appears_only_in_the_personal_feed(maria, client):
+def test_the_join_link_is_in_the_attendees_own_calendars_and_never_in_public_ones(maria, client):
     secret = b"secret-room"
     assert secret in get_ics(client, f"/calendar/{maria}.ics").data
+    # Their own download from the private page carries it too (issue #11, point 3).
+    assert secret in get_ics(client, "/registrations/maria-mestre-token-0001/calendar.ics").data
     assert secret not in get_ics(client, "/calendar.ics").data
     assert secret not in get_ics(client, "/events/mestre-2027/calendar.ics").data
     assert secret not in get_ics(client, "/events/mestre-2027/calendar.ics?programme=1").data
-    assert secret not in get_ics(client, "/registrations/maria-mestre-token-0001/calendar.ics").data
 
 
 def test_a_wrong_or_reset_token_finds_nothing(maria, client, app):

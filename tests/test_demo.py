@@ -114,8 +114,8 @@ def test_demo_has_upcoming_events_so_the_site_is_alive(runner, client):
 
     workshop = event("laboratorio-competenze-transizione-giusta")
     assert workshop.format == EventFormat.HYBRID
-    assert [p.capacity for p in workshop.registrable_parts] == [5, 5]
-    assert workshop.capacity_in_person and workshop.capacity_online
+    # "5 persone in presenza per giornata": a limit per day and mode, not over the event.
+    assert [(p.capacity_in_person, p.capacity_online) for p in workshop.registrable_parts] == [(5, 20), (5, 20)]
     assert workshop.online_join_url
     page = client.get("/events/laboratorio-competenze-transizione-giusta/").get_data(as_text=True)
     assert workshop.online_join_url not in page

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app.auth.models import Role
+from app.db import utcnow
 from app.extensions import db
 from app.mail.models import OutboxMessage
 from app.registrations.models import AttendanceMode, Question, Registration, RegistrationStatus
@@ -83,6 +85,9 @@ def test_the_list_costs_the_same_queries_for_5_or_40_people(client, auth, organi
 
 
 def test_checking_in_from_the_list_and_by_the_qr_code(client, auth, organiser, event):
+    # At the door: the check-in window is open from 90 minutes before the start.
+    event.starts_at = utcnow() + timedelta(minutes=30)
+    event.ends_at = event.starts_at + timedelta(hours=4)
     a = register_attendee(event, person(1)).registration
     b = register_attendee(event, person(2)).registration
     db.session.commit()

@@ -233,3 +233,134 @@ def test_a_registration_stuck_behind_a_long_lock_is_told_to_try_again(app, clien
     assert resp.status_code == 422
     assert "Molte persone si stanno iscrivendo" in resp.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0
+
+
+# --- the capacity matrix: two days, two modes, a limit per cell -----------------------------
+
+MATRIX_LIMITS = {"in_person": 4, "online": 6}
+
+
+def _setup_matrix_event() -> tuple[int, str, list[int]]:
+    from datetime import timedelta
+
+    from app.events.models import EventFormat
+    from tests.factories import SessionFactory
+
+    event = EventFactory(format=EventFormat.HYBRID, waitlist_enabled=True)
+    days = [SessionFactory(event=event, registrable=True, title=f"Giorno {n}",
+                           starts_at=event.starts_at + timedelta(hours=4 * n),
+                           capacity_in_person=MATRIX_LIMITS["in_person"],
+                           capacity_online=MATRIX_LIMITS["online"]) for n in (0, 1)]
+    db.session.commit()
+    return event.id, event.slug, [d.id for d in days]
+
+
+def _matrix_choice(i: int, days: list[int]) -> tuple[str, list[int]]:
+    mode = "in_person" if i % 2 == 0 else "online"
+    pick = (i // 2) % 3  # day 1, day 2, both
+    return mode, [days[0]] if pick == 0 else [days[1]] if pick == 1 else list(days)
+
+
+def _race_matrix(race_app, slug: str, days: list[int], people: int) -> list[int]:
+    barrier = threading.Barrier(people)
+    codes: list[int] = []
+
+    def submit(i: int) -> None:
+        client = race_app.test_client()
+        mode, parts = _matrix_choice(i, days)
+        barrier.wait()
+        resp = client.post(f"/events/{slug}/register", data={
+            "first_name": "Persona", "last_name": f"Numero {i}",
+            "email": f"matrice{i}@example.org", "category": "impresa",
+            "country": "IT", "privacy_consent": "y", "attendance_mode": mode,
+            "parts": [str(p) for p in parts],
+        })
+        codes.append(resp.status_code)
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(people)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    return codes
+
+
+def _matrix_outcome(race_app, event_id: int, days: list[int]):
+    from app.registrations.models import WaitlistPlace, registration_parts
+
+    with race_app.app_context():
+        seated = db.session.execute(
+            sa.select(registration_parts.c.session_id, Registration.attendance_mode, sa.func.count())
+            .join(Registration, Registration.id == registration_parts.c.registration_id)
+            .where(Registration.event_id == event_id,
+                   Registration.status == RegistrationStatus.CONFIRMED)
+            .group_by(registration_parts.c.session_id, Registration.attendance_mode)
+        ).all()
+        places = db.session.execute(
+            sa.select(WaitlistPlace.cell, WaitlistPlace.position).where(WaitlistPlace.event_id == event_id)
+        ).all()
+        waiting = db.session.scalar(sa.select(sa.func.count()).where(
+            Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED))
+        db.session.remove()
+    cells = {(day, str(mode)): n for day, mode, n in seated}
+    queues: dict[str, list[int]] = {}
+    for cell, position in places:
+        queues.setdefault(cell, []).append(position)
+    return cells, {c: sorted(p) for c, p in queues.items()}, waiting
+
+
+def _run_matrix(monkeypatch, *, bypass_lock: bool, people: int = 100):
+    event_id, slug, days = _setup_matrix_event()
+    # 100 submissions at once over 30 connections (the server's 100 are shared): 30
+    # transactions contend at any moment, the rest wait for a connection and then contend.
+    config = make_config(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 30, "max_overflow": 0,
+                                                    "pool_timeout": 120})
+    race_app = create_app(config)
+    _widen_race_window(monkeypatch, bypass_lock=bypass_lock)
+    try:
+        codes = _race_matrix(race_app, slug, days, people)
+        assert Tally(codes) == {303: people}, codes
+        return _matrix_outcome(race_app, event_id, days)
+    finally:
+        with race_app.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="needs PostgreSQL and its row locks")
+def test_a_hundred_people_racing_for_a_two_day_hybrid_event_fill_each_cell_exactly(app, monkeypatch):
+    cells, queues, waiting = _run_matrix(monkeypatch, bypass_lock=False)
+    print("MATRIX seated per cell", cells, "queue lengths", {c: len(p) for c, p in queues.items()},
+          "waiting", waiting)
+    assert len(cells) == 4
+    for (_day, mode), seated in cells.items():
+        assert seated == MATRIX_LIMITS[mode]  # 100 people want far more: every cell fills, none over
+    assert len(queues) == 4
+    for positions in queues.values():
+        assert positions == list(range(1, len(positions) + 1))  # gapless in every cell
+    assert 0 < waiting < 100
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="needs PostgreSQL and its row locks")
+def test_the_matrix_race_overbooks_a_cell_when_the_lock_is_bypassed(app, monkeypatch):
+    cells, _queues, _waiting = _run_matrix(monkeypatch, bypass_lock=True)
+    print("MATRIX without lock", cells)
+    assert any(seated > MATRIX_LIMITS[mode] for (_day, mode), seated in cells.items()), \
+        "without the lock the race should overbook a cell"
+
+
+def test_the_matrix_race_on_sqlite_keeps_every_cell_within_its_limit(sqlite_file_config, monkeypatch):
+    file_app = create_app(sqlite_file_config)
+    with file_app.app_context():
+        event_id, slug, days = _setup_matrix_event()
+        db.session.remove()
+    _widen_race_window(monkeypatch, bypass_lock=False)
+    try:
+        codes = _race_matrix(file_app, slug, days, 24)
+        assert Tally(codes) == {303: 24}, codes
+        cells, queues, _waiting = _matrix_outcome(file_app, event_id, days)
+    finally:
+        with file_app.app_context():
+            db.engine.dispose()
+    assert all(seated <= MATRIX_LIMITS[mode] for (_day, mode), seated in cells.items()), cells
+    for positions in queues.values():
+        assert positions == list(range(1, len(positions) + 1))

@@ -18,6 +18,7 @@ from app.audit import record
 from app.db import utcnow
 from app.events.models import Event
 from app.extensions import db, limiter
+from app.registrations import checkin
 from app.registrations import services as registrations
 from app.registrations.models import Registration
 from app.registrations.views import event_questions
@@ -105,7 +106,8 @@ def organiser_checkin(event_id: int):
         raise ApiError(404, "No registration of this event has this token")
     already = reg.checked_in_at is not None
     try:
-        registrations.check_in(reg)
+        # Presence at the part open now (check-in window per part, issue #11).
+        checkin.check_in(reg, by=key.user)
     except registrations.RegistrationError as exc:
         db.session.rollback()
         raise ApiError(409, "Not checked in", detail=str(exc.message)) from None

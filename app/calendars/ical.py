@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from app.db import utcnow
 from app.events.labels import EVENT_KINDS, label
 from app.events.models import Event, EventFormat, Session
+from app.registrations.online import join_link, recording_link
 from app.text import markdown_to_text
 
 PRODID = "-//Eventi//Eventi calendars 1.0//EN"
@@ -166,6 +167,8 @@ class Entry:
     status: str
     geo: tuple[float, float] | None = None
     attendees: list[icalendar.vCalAddress] = field(default_factory=list)
+    # The SEQUENCE this recipient's calendar must see; None: the event's own.
+    sequence: int | None = None
 
 
 def organiser(event: Event) -> icalendar.vCalAddress:
@@ -263,7 +266,7 @@ def _vevent(entry: Entry, *, stamp: datetime | None, categories: dict[int, list[
     tzid = {"TZID": event.timezone}
     ve.add("dtstart", entry.start.astimezone(tz).replace(tzinfo=None), parameters=tzid)
     ve.add("dtend", entry.end.astimezone(tz).replace(tzinfo=None), parameters=dict(tzid))
-    ve.add("sequence", event.sequence or 0)
+    ve.add("sequence", entry.sequence if entry.sequence is not None else (event.sequence or 0))
     ve.add("created", event.created_at.astimezone(UTC))
     ve.add("last-modified", event.updated_at.astimezone(UTC))
     ve.add("summary", entry.summary)
@@ -355,46 +358,65 @@ def registration_parts(registration) -> list[Session]:
     return registration.event.registrable_parts
 
 
-def registration_entries(registration, *, private: bool, status: str | None = None) -> list[Entry]:
-    """The registrant's view of the event. `private` adds the join link of a confirmed online seat.
+def registration_entries(registration, *, status: str | None = None,
+                         sequence: int | None = None, now: datetime | None = None) -> list[Entry]:
+    """The registrant's view of the event.
 
-    No management link ever goes into a feed: a feed URL is read-only by design and is
-    easily shared (calendar apps sync it to other devices and people); each entry links
-    to the public event page instead.
+    Their own documents (invite, attendee page download, personal feed) carry the join
+    link of a confirmed online seat while it is valid, then the recording. No management
+    link ever goes into a calendar: a feed URL is read-only by design and easily shared
+    (calendar apps sync it to other devices and people), so each entry links to the
+    public event page instead. A cancelled registration reads CANCELLED, never TENTATIVE.
+    `sequence` is what this recipient's calendar must see (see invites.entry_sequence).
     """
     event = registration.event
     confirmed = registration.is_confirmed
     extra = []
-    if private:
-        if confirmed and registration.is_online and event.online_join_url and not event.is_cancelled:
-            extra.append(_("Link to join online: %(url)s", url=event.online_join_url))
+    if confirmed and not event.is_cancelled:
+        if link := join_link(registration, now):
+            extra.append(_("Link to join online: %(url)s", url=link))
+        elif recording := recording_link(registration, now):
+            extra.append(_("Recording: %(url)s", url=recording))
     if status is None:
-        status = "CANCELLED" if event.is_cancelled else ("CONFIRMED" if confirmed else "TENTATIVE")
+        if event.is_cancelled or registration.is_cancelled:
+            status = "CANCELLED"
+        else:
+            status = "CONFIRMED" if confirmed else "TENTATIVE"
     mode = "online" if registration.is_online else ("in_person" if event.format == EventFormat.HYBRID else None)
-    return event_entries(event, registration_parts(registration), attendance=mode,
-                         status=status, extra=extra)
+    entries = event_entries(event, registration_parts(registration), attendance=mode,
+                            status=status, extra=extra)
+    for entry in entries:
+        entry.sequence = sequence
+    return entries
 
 
-def render_personal_feed(registrations: Sequence, *, name: str) -> bytes:
+def render_personal_feed(registrations: Sequence, *, name: str,
+                         sequences: dict[int, int] | None = None) -> bytes:
     entries: list[Entry] = []
     seen: set[str] = set()
+    sequences = sequences or {}
     for registration in registrations:
-        for entry in registration_entries(registration, private=True):
+        for entry in registration_entries(registration,
+                                          sequence=sequences.get(registration.id)):
             if entry.uid not in seen:
                 seen.add(entry.uid)
                 entries.append(entry)
     return build_calendar(entries, method="PUBLISH", name=name)
 
 
-def render_invite(registration, method: str = "REQUEST") -> bytes:
+def render_invite(registration, method: str = "REQUEST", sequence: int | None = None) -> bytes:
     """An iTIP REQUEST or CANCEL (RFC 5546) for one registrant, in their language."""
     with force_locale(registration.language or "it"):
         status = "CANCELLED" if method == "CANCEL" else None
-        entries = registration_entries(registration, private=False, status=status)
+        entries = registration_entries(registration, status=status,
+                                       sequence=sequence)
         attendee = icalendar.vCalAddress(f"mailto:{registration.email}")
         attendee.params["CN"] = registration.full_name or registration.email
         attendee.params["ROLE"] = "REQ-PARTICIPANT"
-        attendee.params["PARTSTAT"] = "ACCEPTED" if registration.is_confirmed else "TENTATIVE"
+        if method == "CANCEL":
+            attendee.params["PARTSTAT"] = "DECLINED"
+        else:
+            attendee.params["PARTSTAT"] = "ACCEPTED" if registration.is_confirmed else "TENTATIVE"
         attendee.params["RSVP"] = "FALSE"
         for entry in entries:
             entry.attendees = [attendee]

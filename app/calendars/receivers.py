@@ -117,7 +117,7 @@ def notify_schedule_change(event: Event, changes: dict[str, tuple]) -> int:
             context={"registration": registration, "event": event, "changes": lines,
                      "event_url": ical.event_url(event),
                      "attendee_url": ical.attendee_url(registration.token)},
-            attachments=invite_attachments(registration, "REQUEST"),
+            attachments=invite_attachments(registration, "REQUEST", changed=True),
             event_id=event.id,
             registration_id=registration.id,
         )

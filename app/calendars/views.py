@@ -20,8 +20,9 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from app.cache import conditional_response
-from app.calendars import bp, ical, services
+from app.calendars import bp, ical, invites, services
 from app.calendars.models import feed_token_for, reset_feed_token
+from app.db import utcnow
 from app.events.labels import EVENT_KINDS, label
 from app.events.models import Event, Project
 from app.events.services import public_event_or_404
@@ -101,19 +102,29 @@ def feed():
                               cache_body=not filters.q)
 
 
+def _with_time_bucket(fp: services.Fingerprint) -> services.Fingerprint:
+    """Personal calendars change with time too: the join link goes when a part is over
+    (plus the grace minutes) and the recording takes its place. A quarter-hour in the
+    key lets cached copies and ETags follow within 15 minutes."""
+    bucket = int(utcnow().timestamp() // 900)
+    return services.Fingerprint(f"{fp.key}|t{bucket}", fp.last_modified)
+
+
 @bp.get("/calendar/<token>.ics")
 def personal_feed(token: str):
     owner = services.personal_feed_owner(token)
     if owner is None:
         abort(404)
-    fp = services.personal_feed_fingerprint(owner)
+    fp = _with_time_bucket(services.personal_feed_fingerprint(owner))
 
     def build() -> bytes:
         registrations = services.personal_registrations(owner)
         with force_locale(services.feed_language(registrations)):
             mine = _("My registrations")
             name = f"{current_app.config['SITE_NAME']} – {mine}"
-            return ical.render_personal_feed(registrations, name=name)
+            last = invites.last_sent_by_event(owner.email, [r.event_id for r in registrations])
+            sequences = {r.id: invites.entry_sequence(r, last.get(r.event_id)) for r in registrations}
+            return ical.render_personal_feed(registrations, name=name, sequences=sequences)
 
     return _calendar_response(fp, build, private=True, filename="my-events.ics")
 
@@ -130,9 +141,12 @@ def registration_ics(token: str):
                                   registration.updated_at.isoformat(), event.version, current_language())),
         max(registration.updated_at, event.updated_at),
     )
+    fp = _with_time_bucket(fp)
 
     def build() -> bytes:
-        entries = ical.registration_entries(registration, private=False)
+        sequence = invites.entry_sequence(
+            registration, invites.last_sent(registration.event_id, registration.email))
+        entries = ical.registration_entries(registration, sequence=sequence)
         return ical.build_calendar(entries, method="PUBLISH", name=event.title, feed=False)
 
     return _calendar_response(fp, build, private=True, filename=f"{event.slug}.ics",
@@ -208,7 +222,7 @@ def personal_feed_links(registration: Registration) -> dict | None:
 
 def registration_calendar_links(registration: Registration) -> dict:
     ics = ical.base_url() + f"/registrations/{registration.token}/calendar.ics"
-    entries = ical.registration_entries(registration, private=False)
+    entries = ical.registration_entries(registration)
     reset = url_for("calendars.reset_feed", token=registration.token)
     return {"ics": ics, "entries": [_links(e) for e in entries], "reset": reset,
             "feed": personal_feed_links(registration), "form": FeedResetForm()}

@@ -30,7 +30,14 @@ from app.db import utcnow
 from app.events.models import Event, Session
 from app.extensions import db
 from app.i18n import SUPPORTED, local
-from app.registrations.models import Registration, RegistrationStatus, registration_parts
+from app.registrations import checkin
+from app.registrations import services as registration_services
+from app.registrations.models import (
+    Attendance,
+    Registration,
+    RegistrationStatus,
+    registration_parts,
+)
 
 # Bump when the templates or the stylesheet change the look of a cached programme.
 LAYOUT_REVISION = "1"
@@ -187,6 +194,11 @@ def _common(event: Event, lang: str, *, title: str) -> dict[str, Any]:
     }
 
 
+def document_context(event: Event, lang: str, *, title: str) -> dict[str, Any]:
+    """What every event document's template needs (masthead, title, page counter)."""
+    return _common(event, lang, title=title)
+
+
 # --- the programme ----------------------------------------------------------------------
 
 @dataclass
@@ -307,6 +319,15 @@ def _sheet_days(event: Event, part: Session | None, lang: str) -> list[Day]:
     return [Day(day, day_label(day, lang)) for day in days]
 
 
+def _presences_by_day(event: Event, part: Session | None) -> dict[tuple[int, date], Any]:
+    """{(registration id, local day): attendance} so each day's sheet shows who was there."""
+    stmt = sa.select(Attendance).where(Attendance.event_id == event.id, Attendance.attended)
+    if part is not None:
+        stmt = stmt.where(Attendance.slot == f"part:{part.id}")
+    return {(a.registration_id, local(a.slot_starts_at, event.timezone).date()): a
+            for a in db.session.scalars(stmt)}
+
+
 def render_attendance_sheet(event: Event, part: Session | None = None,
                             lang: str | None = None) -> bytes:
     """'Foglio firme': one page set per day, confirmed registrants in alphabetical order."""
@@ -317,6 +338,7 @@ def render_attendance_sheet(event: Event, part: Session | None = None,
             part=part,
             days=_sheet_days(event, part, lang),
             registrants=confirmed_registrants(event, part),
+            presences=_presences_by_day(event, part),
             **_common(event, lang, title=_("Attendance sheet") + " — " + event.title),
         )
     return html_to_pdf(html)
@@ -334,6 +356,8 @@ def render_badges(event: Event, lang: str | None = None) -> bytes:
         html = render_template(
             "pdf/documents/badges.html",
             sheets=_chunks(people, BADGES_PER_SHEET),
+            # The QR opens the person's check-in page for a logged-in organiser at the door.
+            checkin_qr=lambda person: qr_data_uri(registration_services.checkin_url(person)),
             **_common(event, lang, title=_("Name badges") + " — " + event.title),
         )
     return html_to_pdf(html)
@@ -341,8 +365,9 @@ def render_badges(event: Event, lang: str | None = None) -> bytes:
 
 # --- certificates of attendance ---------------------------------------------------------
 
-def can_have_certificate(registration: Registration) -> bool:
-    return registration.is_confirmed and registration.checked_in_at is not None
+def can_have_certificate(registration: Registration, now=None) -> bool:
+    """Only once a part the person attended has ended: a certificate says what happened."""
+    return registration.is_confirmed and bool(checkin.attended_slots(registration, now))
 
 
 def certificate_filename(registration: Registration) -> str:
@@ -361,6 +386,7 @@ def render_certificate(registration: Registration) -> bytes:
         html = render_template(
             "pdf/documents/certificate.html",
             registration=registration,
+            attended=checkin.attended_slots(registration),
             issued_label=_("Issued on %(date)s", date=format_date(issued, "d MMMM y", locale=lang)),
             reference=f"{event.id}-{registration.id}",
             **_common(event, lang, title=_("Certificate of attendance") + " — "
@@ -370,10 +396,11 @@ def render_certificate(registration: Registration) -> bytes:
 
 
 def _checked_in(event: Event) -> list[Any]:
+    """Attendees: confirmed, present at a part that has ended."""
     return [
         Registration.event_id == event.id,
         Registration.status == RegistrationStatus.CONFIRMED,
-        Registration.checked_in_at.is_not(None),
+        checkin.attended_sql(utcnow()),
     ]
 
 

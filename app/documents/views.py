@@ -2,13 +2,19 @@
 and the organisers' attendance sheets, badges and certificates."""
 from __future__ import annotations
 
-from flask import Response, abort, request, stream_with_context
+import sqlalchemy as sa
+from flask import Response, abort, render_template, request, stream_with_context
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField
+from wtforms.validators import InputRequired, ValidationError
 
 from app.audit import record
 from app.cache import conditional_response
 from app.documents import admin_bp, bp, pdf
-from app.events.models import Event, Session
+from app.documents import participation as participation_reports
+from app.events.models import Event, Project, Session
 from app.events.panels import event_panel
 from app.events.permissions import can_manage
 from app.events.services import public_event_or_404
@@ -124,6 +130,82 @@ def certificates(event_id: int):
         f'attachment; filename="certificates-{event.slug}{suffix}.zip"'
     )
     return private(response)
+
+
+# --- participation reports -------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _report_response(body: bytes, fmt: str, name: str) -> Response:
+    if fmt == "pdf":
+        return private(pdf_response(body, f"{name}.pdf", disposition="attachment"))
+    response = Response(body, mimetype=XLSX)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return private(response)
+
+
+@admin_bp.get("/events/<int:event_id>/participation.<fmt>")
+def participation(event_id: int, fmt: str):
+    """Registered and present per day, by category and country, and the attendees."""
+    if fmt not in ("pdf", "xlsx"):
+        abort(404)
+    event = _managed_event(event_id)
+    lang = current_language()
+    figures = participation_reports.event_figures(event)
+    body = (participation_reports.render_event_pdf(figures, lang) if fmt == "pdf"
+            else participation_reports.event_xlsx(figures, lang))
+    record("documents.participation_report", event, user=current_user, summary=event.title[:500],
+           format=fmt)
+    db.session.commit()
+    return _report_response(body, fmt, f"participation-{event.slug}")
+
+
+class ReportRangeForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET that changes nothing
+
+    start = DateField(_l("From"), validators=[InputRequired()])
+    end = DateField(_l("To"), validators=[InputRequired()])
+
+    def validate_end(self, field) -> None:
+        if self.start.data and field.data and field.data < self.start.data:
+            raise ValidationError(_l("The end must come after the start."))
+
+
+def _project_or_404(project_id: int) -> Project:
+    project = db.get_or_404(Project, project_id)
+    if not (current_user.is_admin or any(
+            can_manage(current_user, e) for e in db.session.scalars(
+                sa.select(Event).where(Event.project_id == project.id)))):
+        abort(403)
+    return project
+
+
+@admin_bp.get("/projects/<int:project_id>/participation", defaults={"fmt": None})
+@admin_bp.get("/projects/<int:project_id>/participation.<fmt>")
+def project_participation(project_id: int, fmt: str | None):
+    """The project's figures over a date range: the form, then the PDF or Excel file."""
+    project = _project_or_404(project_id)
+    form = ReportRangeForm(request.args)
+    if fmt is not None and fmt not in ("pdf", "xlsx"):
+        abort(404)
+    if fmt is None or not form.validate():
+        if fmt is None and not request.args:
+            form = ReportRangeForm(formdata=None, start=project.starts_on, end=project.ends_on)
+        status = 422 if fmt is not None else 200
+        return render_template("documents/admin/project_participation.html", project=project,
+                               form=form), status
+    lang = current_language()
+    report = participation_reports.project_figures(
+        project, form.start.data, form.end.data,
+        events_filter=lambda e: can_manage(current_user, e))
+    body = (participation_reports.render_project_pdf(report, lang) if fmt == "pdf"
+            else participation_reports.project_xlsx(report, lang))
+    record("documents.participation_report", project, user=current_user, summary=project.name[:500],
+           format=fmt, start=form.start.data.isoformat(), end=form.end.data.isoformat())
+    db.session.commit()
+    return _report_response(body, fmt, f"participation-{project.slug}")
 
 
 @event_panel("admin", "documents/admin/_event_panel.html")

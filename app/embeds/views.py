@@ -6,11 +6,11 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 
 from app.cache import get_cache
 from app.embeds import bp
-from app.security.headers import embeddable
 from app.events import services as catalogue
 from app.events.models import EventKind
 from app.extensions import db
 from app.i18n import current_language
+from app.security.headers import embeddable
 
 MAX_LIMIT = 20
 

@@ -242,6 +242,12 @@ class SessionForm(BaseForm):
         description=_l("For multi-day events where people attend one day or more."),
     )
     capacity = _capacity_field(_l("Places for this part"), _l("Empty: unlimited."))
+    capacity_in_person = _capacity_field(_l("Places in the room for this part"),
+                                         _l("Empty: unlimited."))
+    capacity_online = _capacity_field(_l("Places online for this part"), _l("Empty: unlimited."))
+    registration_closes_at = _datetime_field(
+        _l("Registration for this part closes"), required=False,
+        description=_l("Empty: when the part starts."))
     speakers = MultiCheckboxField(_l("Speakers"), coerce=int, default=[])
 
     def __init__(self, *args, event, speakers=(), **kwargs) -> None:
@@ -259,6 +265,7 @@ class SessionForm(BaseForm):
             tz = session.event.timezone
             form.starts_at.data = to_local(session.starts_at, tz)
             form.ends_at.data = to_local(session.ends_at, tz)
+            form.registration_closes_at.data = to_local(session.registration_closes_at, tz)
             form.kind.data = session.kind.value
             form.speakers.data = [s.id for s in session.speakers]
         return form
@@ -283,6 +290,9 @@ class SessionForm(BaseForm):
             "description": self.description.data or "",
             "registrable": bool(self.registrable.data),
             "capacity": self.capacity.data,
+            "capacity_in_person": self.capacity_in_person.data,
+            "capacity_online": self.capacity_online.data,
+            "registration_closes_at": to_utc(self.registration_closes_at.data, tz),
         }
 
 

@@ -276,6 +276,11 @@ class Session(TimestampMixin, db.Model):
     position: so.Mapped[int] = so.mapped_column(default=0)
     registrable: so.Mapped[bool] = so.mapped_column(default=False)
     capacity: so.Mapped[int | None]
+    # Per part and attendance mode ("5 in presence each day, 100 online"); None = no limit.
+    capacity_in_person: so.Mapped[int | None]
+    capacity_online: so.Mapped[int | None]
+    # When registration for this part closes; None = at the part's start.
+    registration_closes_at: so.Mapped[datetime | None]
 
     event: so.Mapped[Event] = so.relationship(back_populates="sessions")
     speakers: so.Mapped[list[Speaker]] = so.relationship(
@@ -285,6 +290,14 @@ class Session(TimestampMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
     )
+
+    @property
+    def closes_at(self) -> datetime:
+        """When registration for this part closes (its own setting, else its start)."""
+        return self.registration_closes_at or self.starts_at
+
+    def is_open_for_registration(self, now: datetime | None = None) -> bool:
+        return (now or utcnow()) < self.closes_at
 
     def __repr__(self) -> str:
         return f"<Session {self.title!r}>"

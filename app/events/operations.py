@@ -64,7 +64,10 @@ CAPACITY_FIELDS = ("capacity", "capacity_in_person", "capacity_online")
 
 SESSION_FIELDS = frozenset({
     "title", "description", "starts_at", "ends_at", "room", "kind", "registrable", "capacity",
+    "capacity_in_person", "capacity_online", "registration_closes_at",
 })
+# A part's seats or window changed: new seats go to its waiting list at once.
+PART_CAPACITY_FIELDS = ("capacity", "capacity_in_person", "capacity_online", "registration_closes_at")
 MATERIAL_FIELDS = frozenset({"kind", "title", "url", "visibility", "session_id"})
 VENUE_FIELDS = frozenset({
     "name", "address", "city", "postcode", "country", "latitude", "longitude",
@@ -380,6 +383,8 @@ def duplicate_event(event: Event, *, user: User) -> Event:
             title=s.title, description=s.description, starts_at=s.starts_at,
             ends_at=s.ends_at, room=s.room, kind=s.kind, position=s.position,
             registrable=s.registrable, capacity=s.capacity, speakers=list(s.speakers),
+            capacity_in_person=s.capacity_in_person, capacity_online=s.capacity_online,
+            registration_closes_at=s.registration_closes_at,
         ))
     db.session.add(copy)
     db.session.flush()
@@ -407,9 +412,14 @@ def _validate_session(event: Event, values: Mapping[str, Any], current: Session 
     if starts.tzinfo is None or ends.tzinfo is None:
         raise TypeError("session times must be timezone-aware")
     _raise_first(session_time_problems(event, starts, ends))
-    capacity = get("capacity")
-    if capacity is not None and capacity < 0:
-        raise OperationError(_l("A capacity cannot be negative."), "capacity")
+    for name in ("capacity", "capacity_in_person", "capacity_online"):
+        capacity = get(name)
+        if capacity is not None and capacity < 0:
+            raise OperationError(_l("A capacity cannot be negative."), name)
+    closes = get("registration_closes_at")
+    if closes is not None and closes > ends:
+        raise OperationError(_l("Registration for a part must close before the part ends."),
+                             "registration_closes_at")
 
 
 def _session_changed(session: Session, changes: Mapping[str, tuple], *, user: User) -> None:
@@ -418,9 +428,10 @@ def _session_changed(session: Session, changes: Mapping[str, tuple], *, user: Us
     event.bump_version(schedule_changed=timing and session.registrable)
     db.session.flush()
     signals.event_updated.send(event, changes={"sessions": (None, session.id)}, user=user)
-    if session.registrable and "capacity" in changes:
+    if session.registrable and set(PART_CAPACITY_FIELDS) & changes.keys():
         signals.part_capacity_changed.send(
-            session, changes={"capacity": changes["capacity"]}, user=user
+            session, changes={k: changes[k] for k in PART_CAPACITY_FIELDS if k in changes},
+            user=user,
         )
 
 

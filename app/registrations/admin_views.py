@@ -13,7 +13,7 @@ from app.events.models import Event
 from app.events.permissions import can_manage
 from app.extensions import db
 from app.i18n import current_language
-from app.registrations import admin_bp, exports, services
+from app.registrations import admin_bp, checkin_views, exports, services
 from app.registrations.forms import (
     MODES,
     STATUSES,
@@ -147,10 +147,7 @@ def toggle_checkin(reg_id: int):
     reg = _registration_or_404(reg_id)
     if ConfirmForm().validate_on_submit():
         attended = request.form.get("attended", "1") == "1"
-        if run_service(lambda: services.check_in(reg, attended=attended),
-                       category="warning").ok:
-            flash(_("%(name)s is checked in.", name=reg.full_name) if attended
-                  else _("Check-in of %(name)s undone.", name=reg.full_name), "success")
+        checkin_views.toggle(reg, attended, slot_key=request.form.get("slot", ""))
     return _back(reg)
 
 
@@ -162,13 +159,7 @@ def checkin(token: str):
         abort(404)
     if not can_manage(current_user, reg.event):
         abort(403)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        if run_service(lambda: services.check_in(reg), category="warning").ok:
-            flash(_("%(name)s is checked in.", name=reg.full_name), "success")
-        return redirect(url_for(".checkin", token=token))
-    return render_template("registrations/admin/checkin.html", registration=reg, event=reg.event,
-                           form=form, statuses=STATUSES, modes=MODES)
+    return checkin_views.person_page(reg, url_for(".checkin", token=token))
 
 
 @admin_bp.get("/events/<int:event_id>/registrations.<fmt>")

@@ -1,5 +1,12 @@
 """Seat counting: one lock per event, taken on its counter rows in a fixed order.
 
+Capacity is a matrix: the whole event, each attendance mode, each part (day or
+session people register for) and each part x mode cell ("5 in presence each day, 100
+online") are limits that all hold at once. A registration occupies one seat in every
+dimension it touches; it is confirmed only if every one of them has a seat left, and
+otherwise waits in the queue of each cell it wanted ("wait:<cell>" counters number
+those queues 1..n, so each cell's positions stay gapless).
+
 Every change that confirms, queues, cancels or promotes a registration calls
 `lock_counters` first. On PostgreSQL the rows are read with SELECT ... FOR UPDATE in
 key order, so two workers on two hosts handling the same event wait for each other
@@ -10,6 +17,7 @@ the waiting list), so checking a seat costs no count over the registrations tabl
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +36,7 @@ from app.registrations.models import (
     CapacityCounter,
     Registration,
     RegistrationStatus,
+    WaitlistPlace,
     registration_parts,
 )
 
@@ -45,11 +54,40 @@ def part_key(session_id: int) -> str:
     return f"part:{session_id}"
 
 
+def cell_key(session_id: int, mode: AttendanceMode | str) -> str:
+    return f"cell:{session_id}:{AttendanceMode(mode).value}"
+
+
+def wait_key(cell: str) -> str:
+    return f"wait:{cell}"
+
+
+ALL_MODES = (AttendanceMode.IN_PERSON, AttendanceMode.ONLINE)
+
+
+def cells_of(event: Event) -> list[str]:
+    """The queues of an event: one per part x mode, or one per mode without parts."""
+    parts = event.registrable_parts
+    if parts:
+        return [cell_key(p.id, m) for p in parts for m in ALL_MODES]
+    return [mode_key(m) for m in ALL_MODES]
+
+
 def event_keys(event: Event) -> list[str]:
     """Every counter an event needs, in the fixed lock order."""
     keys = [EVENT, WAITLIST, mode_key(AttendanceMode.IN_PERSON), mode_key(AttendanceMode.ONLINE)]
     keys += [part_key(p.id) for p in event.registrable_parts]
+    cells = cells_of(event)
+    keys += [c for c in cells if c.startswith("cell:")]
+    keys += [wait_key(c) for c in cells]
     return sorted(keys)
+
+
+def _part(event: Event, session_id: int):
+    for part in event.registrable_parts:
+        if part.id == session_id:
+            return part
+    return None
 
 
 def capacity_of(event: Event, key: str) -> int | None:
@@ -61,16 +99,30 @@ def capacity_of(event: Event, key: str) -> int | None:
     if key == mode_key(AttendanceMode.ONLINE):
         return event.capacity_online
     if key.startswith("part:"):
-        session_id = int(key.split(":", 1)[1])
-        for part in event.registrable_parts:
-            if part.id == session_id:
-                return part.capacity
+        part = _part(event, int(key.split(":", 1)[1]))
+        return part.capacity if part is not None else None
+    if key.startswith("cell:"):
+        _cell, session_id, mode = key.split(":")
+        part = _part(event, int(session_id))
+        if part is None:
+            return None
+        return part.capacity_in_person if mode == AttendanceMode.IN_PERSON.value else part.capacity_online
     return None
 
 
 def keys_for(mode: AttendanceMode | str, part_ids: Iterable[int]) -> list[str]:
     """The counters one confirmed registration occupies."""
-    return sorted([EVENT, mode_key(mode)] + [part_key(pid) for pid in part_ids])
+    part_ids = list(part_ids)
+    return sorted([EVENT, mode_key(mode)] + [part_key(pid) for pid in part_ids]
+                  + [cell_key(pid, mode) for pid in part_ids])
+
+
+def cells_for(mode: AttendanceMode | str, part_ids: Iterable[int]) -> list[str]:
+    """The queues a waiting registration stands in: one per part it wants, in its mode."""
+    part_ids = list(part_ids)
+    if part_ids:
+        return sorted(cell_key(pid, mode) for pid in part_ids)
+    return [mode_key(mode)]
 
 
 def _actual_used(event_id: int, key: str) -> sa.ScalarSelect:
@@ -79,6 +131,11 @@ def _actual_used(event_id: int, key: str) -> sa.ScalarSelect:
     if key == WAITLIST:
         cond = regs.c.status == RegistrationStatus.WAITLISTED.value
         return sa.select(sa.func.count()).where(regs.c.event_id == event_id, cond).scalar_subquery()
+    if key.startswith("wait:"):
+        places = WaitlistPlace.__table__
+        return sa.select(sa.func.count()).where(
+            places.c.event_id == event_id, places.c.cell == key.split(":", 1)[1]
+        ).scalar_subquery()
     confirmed = regs.c.status == RegistrationStatus.CONFIRMED.value
     stmt = sa.select(sa.func.count()).select_from(regs).where(regs.c.event_id == event_id, confirmed)
     if key.startswith("mode:"):
@@ -86,6 +143,11 @@ def _actual_used(event_id: int, key: str) -> sa.ScalarSelect:
     elif key.startswith("part:"):
         stmt = stmt.join(registration_parts, registration_parts.c.registration_id == regs.c.id).where(
             registration_parts.c.session_id == int(key.split(":", 1)[1])
+        )
+    elif key.startswith("cell:"):
+        _cell, session_id, mode = key.split(":")
+        stmt = stmt.join(registration_parts, registration_parts.c.registration_id == regs.c.id).where(
+            registration_parts.c.session_id == int(session_id), regs.c.attendance_mode == mode
         )
     return stmt.scalar_subquery()
 
@@ -214,6 +276,16 @@ class Counters:
     def leave_queue(self) -> None:
         self.rows[WAITLIST].used = max(self.rows[WAITLIST].used - 1, 0)
 
+    def next_cell_position(self, cell: str) -> int:
+        row = self.rows[wait_key(cell)]
+        row.used += 1
+        return row.used
+
+    def leave_cell(self, cell: str) -> None:
+        row = self.rows.get(wait_key(cell))
+        if row is not None:
+            row.used = max(row.used - 1, 0)
+
     def is_full(self) -> bool:
         return is_full(self.event, self.left)
 
@@ -226,14 +298,26 @@ def modes_offered(event: Event) -> list[AttendanceMode]:
     return [AttendanceMode.IN_PERSON]
 
 
-def is_full(event: Event, left) -> bool:
-    """No new registration could be confirmed: the whole event, every mode or every part is taken."""
-    if left(EVENT) == 0:
-        return True
-    if all(left(mode_key(m)) == 0 for m in modes_offered(event)):
-        return True
-    parts = event.registrable_parts
-    return bool(parts) and all(left(part_key(p.id)) == 0 for p in parts)
+def seats_left(left, mode: AttendanceMode | str, part_id: int | None = None) -> int | None:
+    """Seats left for one choice (a mode, and a part when the event has parts): the
+    smallest of every limit it falls under; None when nothing limits it."""
+    keys = [EVENT, mode_key(mode)]
+    if part_id is not None:
+        keys += [part_key(part_id), cell_key(part_id, mode)]
+    values = [v for v in (left(k) for k in keys) if v is not None]
+    return min(values) if values else None
+
+
+def is_full(event: Event, left, now=None) -> bool:
+    """No new registration could be confirmed: every mode of every open part is taken."""
+    parts = [p.id for p in open_parts(event, now)] or [None]
+    return all(seats_left(left, m, pid) == 0 for m in modes_offered(event) for pid in parts)
+
+
+def open_parts(event: Event, now=None) -> list:
+    """The parts still taking registrations (each closes at its own time)."""
+    now = now or utcnow()
+    return [p for p in event.registrable_parts if p.is_open_for_registration(now)]
 
 
 # --- availability, as the event page and the form show it -------------------------
@@ -254,6 +338,7 @@ class Availability:
     seats_left: int | None = None
     waiting: int = 0
     left_by_key: dict[str, int | None] = field(default_factory=dict)
+    open_part_ids: frozenset[int] = frozenset()
 
     @property
     def accepts(self) -> bool:
@@ -265,6 +350,16 @@ class Availability:
 
     def part_left(self, session_id: int) -> int | None:
         return self.left_by_key.get(part_key(session_id))
+
+    def seats_for(self, mode: AttendanceMode | str, part_id: int | None = None) -> int | None:
+        """What is left for one day (or part) in one mode, every limit considered."""
+        return seats_left(self.left_by_key.get, mode, part_id)
+
+    def part_open(self, session_id: int) -> bool:
+        return session_id in self.open_part_ids
+
+    def choice_full(self, mode: AttendanceMode | str, part_id: int | None = None) -> bool:
+        return self.seats_for(mode, part_id) == 0
 
 
 def read_used(event: Event) -> dict[str, int]:
@@ -294,6 +389,8 @@ def window_state(event: Event, now=None) -> str | None:
         return NOT_YET_OPEN
     if event.registration_closes_at and now >= event.registration_closes_at:
         return CLOSED
+    if event.registrable_parts and not open_parts(event, now):
+        return CLOSED  # every part has closed, though the last may still be running
     return None
 
 
@@ -308,18 +405,23 @@ def availability(event: Event, used: dict[str, int] | None = None, now=None) -> 
         return None if cap is None else max(cap - used.get(key, 0), 0)
 
     keys = event_keys(event)
-    left_by_key = {k: left(k) for k in keys if k != WAITLIST}
-    if is_full(event, left):
+    left_by_key = {k: left(k) for k in keys if k != WAITLIST and not k.startswith("wait:")}
+    if is_full(event, left, now):
         state = WAITLIST_OPEN if event.waitlist_enabled else FULL
     else:
         state = OPEN
-    return Availability(state, left(EVENT), used.get(WAITLIST, 0), left_by_key)
+    return Availability(state, left(EVENT), used.get(WAITLIST, 0), left_by_key,
+                        frozenset(p.id for p in open_parts(event, now)))
 
 
 def sync_page_state(counters: Counters) -> None:
     """Bump the event's data version when its availability changed (cached pages follow)."""
     event = counters.event
-    state = availability(event, {k: r.used for k, r in counters.rows.items()}).state
+    avail = availability(event, {k: r.used for k, r in counters.rows.items()})
+    # The page shows, per day and mode, what is full: a choice filling up or freeing
+    # changes the page as much as the whole event filling up.
+    full = ",".join(sorted(k for k, v in avail.left_by_key.items() if v == 0))
+    state = f"{avail.state}:{hashlib.sha1(full.encode()).hexdigest()[:7]}"
     row = counters.rows[EVENT]
     if row.state != state:
         event.bump_version()

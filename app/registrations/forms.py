@@ -215,13 +215,24 @@ def build_form(event: Event, questions: list[Question], *, organiser: bool = Fal
     form.category.choices = [("", _l("Choose…"))] + category_choices()
     form.country.choices = [("", _l("Choose…"))] + country_choices()
     modes = capacity.modes_offered(event)
-    form.attendance_mode.choices = [(m.value, _mode_label(m, availability)) for m in modes]
+    parts = event.registrable_parts
+    if availability is not None and not organiser:
+        # Offer only what can still be had: parts whose registration is open and, without
+        # a waiting list, the modes and parts with a seat left.
+        parts = [p for p in parts if availability.part_open(p.id)]
+        if not event.waitlist_enabled:
+            part_ids = [p.id for p in parts] or [None]
+            modes = [m for m in modes
+                     if any(not availability.choice_full(m, pid) for pid in part_ids)] or modes
+            parts = [p for p in parts
+                     if any(not availability.choice_full(m, p.id) for m in modes)]
+    form.attendance_mode.choices = [(m.value, _mode_label(m, availability, parts)) for m in modes]
     if len(modes) == 1:
         # Nothing to choose: the field is not shown and takes the only mode.
         form.attendance_mode.data = modes[0].value
         form.attendance_mode.validators = []
         form.attendance_mode.flags.required = False
-    form.parts.choices = [(p.id, _part_label(p, availability)) for p in event.registrable_parts]
+    form.parts.choices = [(p.id, _part_label(p, availability, modes)) for p in parts]
     if form.parts.choices:
         # Checked with the other fields, so every mistake shows on the first try.
         form.parts.validators = [DataRequired(message=_l("Choose at least one part."))]
@@ -229,18 +240,32 @@ def build_form(event: Event, questions: list[Question], *, organiser: bool = Fal
     return form
 
 
-def _mode_label(mode: AttendanceMode, availability) -> str:
+def _left_text(left: int | None) -> str:
+    if left is None:
+        return ""
+    if left == 0:
+        return str(_l("full"))
+    return str(_l("%(n)d left", n=left))
+
+
+def _mode_label(mode: AttendanceMode, availability, parts=()) -> str:
     label = str(MODES[mode])
-    if availability is not None and availability.mode_left(mode) == 0:
-        label += " – " + str(_l("full"))
-    return label
+    if availability is None or parts:
+        return label  # with parts, what is left is shown per part
+    text = _left_text(availability.seats_for(mode))
+    return f"{label} – {text}" if text else label
 
 
-def _part_label(part, availability) -> str:
+def _part_label(part, availability, modes=()) -> str:
     label = part_label(part)
-    if availability is not None and availability.part_left(part.id) == 0:
-        label += " – " + str(_l("full"))
-    return label
+    if availability is None:
+        return label
+    bits = []
+    for mode in modes:
+        text = _left_text(availability.seats_for(mode, part.id))
+        if text:
+            bits.append(f"{str(MODES[mode]).lower()}: {text}" if len(modes) > 1 else text)
+    return f"{label} – {', '.join(bits)}" if bits else label
 
 
 def form_from_registration(reg) -> dict[str, Any]:

@@ -173,3 +173,74 @@ class Question(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Question {self.id} {self.kind}>"
+
+
+class WaitlistPlace(db.Model):
+    """A waiting registration's place in the queue of one seat it wants (part x mode).
+
+    `cell` is a capacity cell key ("part:<id>:<mode>", or "mode:<mode>" for an event
+    without parts). Positions are 1..n in each cell, kept gapless under the event's
+    counter lock, so a freed seat goes to the first person who wanted exactly it.
+    """
+
+    __tablename__ = "waitlist_places"
+
+    registration_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    cell: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    event_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    position: so.Mapped[int]
+
+    def __repr__(self) -> str:
+        return f"<WaitlistPlace {self.registration_id} {self.cell} #{self.position}>"
+
+
+class AttendanceSource(StrEnum):
+    DOOR = "door"          # checked in at the door (QR or list)
+    OVERRIDE = "override"  # an organiser checked in outside the window, with a reason
+    IMPORT = "import"      # an online platform's attendance report
+
+
+class Attendance(TimestampMixin, db.Model):
+    """That a registrant was present at one part (a day, a session or the whole event).
+
+    `slot` is the check-in unit's key ("part:<session id>", "day:YYYY-MM-DD" or
+    "event"). Online attendance carries the minutes attended; `attended` says whether
+    they reach the minimum that counts.
+    """
+
+    __tablename__ = "attendances"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    registration_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
+    event_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    slot: so.Mapped[str] = so.mapped_column(sa.String(40))
+    # The slot's times when recorded: certificates and reports ask "attended a part
+    # that has ended" in SQL.
+    slot_starts_at: so.Mapped[datetime]
+    slot_ends_at: so.Mapped[datetime]
+    mode: so.Mapped[AttendanceMode] = so.mapped_column(enum_column(AttendanceMode))
+    source: so.Mapped[AttendanceSource] = so.mapped_column(enum_column(AttendanceSource))
+    checked_in_at: so.Mapped[datetime]
+    minutes: so.Mapped[int | None]
+    attended: so.Mapped[bool] = so.mapped_column(default=True)
+    # Who checked them in; cleared when the registration is anonymised.
+    checked_in_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    registration: so.Mapped[Registration] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("registration_id", "slot", name="uq_attendances_registration_slot"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Attendance {self.registration_id} {self.slot} {self.mode}>"

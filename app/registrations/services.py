@@ -25,15 +25,17 @@ from app.events.models import Event, EventStatus, Session
 from app.extensions import db
 from app.mail.cooldown import may_send
 from app.mail.outbox import queue_email
-from app.registrations import capacity, signals
+from app.registrations import capacity, online, signals
 from app.registrations.capacity import Counters, confirmed_keys, lock_counters
 from app.registrations.erasure import forget_traces
 from app.registrations.models import (
+    Attendance,
     AttendanceMode,
     Question,
     QuestionKind,
     Registration,
     RegistrationStatus,
+    WaitlistPlace,
     registration_parts,
 )
 
@@ -87,7 +89,15 @@ def full_message(keys: list[str], event: Event) -> Any:
         if key == capacity.mode_key(AttendanceMode.ONLINE):
             return _l("There are no places left online.")
     names = [p.title for p in event.registrable_parts if capacity.part_key(p.id) in keys]
-    return _l("No seats left for: %(parts)s.", parts=", ".join(names))
+    if names:
+        return _l("No seats left for: %(parts)s.", parts=", ".join(names))
+    in_room = [p.title for p in event.registrable_parts
+               if capacity.cell_key(p.id, AttendanceMode.IN_PERSON) in keys]
+    if in_room:
+        return _l("No seats left in presence for: %(parts)s.", parts=", ".join(in_room))
+    online = [p.title for p in event.registrable_parts
+              if capacity.cell_key(p.id, AttendanceMode.ONLINE) in keys]
+    return _l("No places left online for: %(parts)s.", parts=", ".join(online))
 
 
 def _field_for(keys: list[str]) -> str | None:
@@ -196,7 +206,8 @@ def check_window(event: Event, now: datetime | None = None) -> None:
         raise RegistrationClosed(state)
 
 
-def _validate(event: Event, details: AttendeeDetails, *, public: bool) -> list[Session]:
+def _validate(event: Event, details: AttendeeDetails, *, public: bool,
+              now: datetime | None = None) -> list[Session]:
     if details.attendance_mode not in capacity.modes_offered(event):
         raise InvalidRegistration(
             _l("Choose how you will attend."), field="attendance_mode"
@@ -207,6 +218,14 @@ def _validate(event: Event, details: AttendeeDetails, *, public: bool) -> list[S
         raise InvalidRegistration(_l("Choose among the parts listed."), field="parts")
     if parts_by_id and not chosen:
         raise InvalidRegistration(_l("Choose at least one part."), field="parts")
+    if public:
+        # Each part closes at its own time, so day 2 stays open while day 1 runs.
+        closed = [p for p in chosen if not p.is_open_for_registration(now)]
+        if closed:
+            raise InvalidRegistration(
+                _l("Registration has closed for: %(parts)s.", parts=", ".join(p.title for p in closed)),
+                field="parts",
+            )
     if public and not details.consent:
         raise InvalidRegistration(
             _l("Please accept the privacy notice to register."), field="privacy_consent"
@@ -230,7 +249,7 @@ def register_attendee(
     now = now or utcnow()
     if by is None:
         check_window(event, now)
-    parts = _validate(event, details, public=by is None)
+    parts = _validate(event, details, public=by is None, now=now)
 
     counters = lock_counters(event)
     existing = live_registration(event.id, details.email)
@@ -271,6 +290,8 @@ def register_attendee(
     db.session.add(reg)
     capacity.sync_page_state(counters)
     db.session.flush()
+    if reg.is_waitlisted:
+        _join_cells(reg, counters)
     signals.registration_created.send(reg)
     _queue(reg, "confirmed" if reg.is_confirmed else "waitlisted")
     if by is not None:
@@ -282,7 +303,52 @@ def register_attendee(
 # --- leaving and promoting ---------------------------------------------------------
 
 
+def _join_cells(reg: Registration, counters: Counters) -> None:
+    """Queue for every seat the registration wants, at the end of each cell's queue."""
+    for cell in capacity.cells_for(reg.attendance_mode, [p.id for p in reg.parts]):
+        db.session.add(WaitlistPlace(registration_id=reg.id, cell=cell, event_id=reg.event_id,
+                                     position=counters.next_cell_position(cell)))
+    db.session.flush()
+
+
+def _leave_cells(reg: Registration, counters: Counters) -> None:
+    """Leave every cell queue; those behind move up one place."""
+    places = list(db.session.scalars(
+        sa.select(WaitlistPlace).where(WaitlistPlace.registration_id == reg.id)
+    ))
+    for place in places:
+        counters.leave_cell(place.cell)
+        db.session.delete(place)
+    db.session.flush()
+    for place in places:
+        db.session.execute(
+            sa.update(WaitlistPlace)
+            .where(WaitlistPlace.event_id == reg.event_id, WaitlistPlace.cell == place.cell,
+                   WaitlistPlace.position > place.position)
+            .values(position=WaitlistPlace.position - 1)
+            .execution_options(synchronize_session="fetch")
+        )
+
+
+def waitlist_places(reg: Registration) -> list[tuple[Session | None, AttendanceMode, int]]:
+    """(part or None, mode, position) of each queue the registration stands in."""
+    parts = {p.id: p for p in reg.event.registrable_parts}
+    out = []
+    for place in db.session.scalars(
+        sa.select(WaitlistPlace).where(WaitlistPlace.registration_id == reg.id)
+        .order_by(WaitlistPlace.cell)
+    ):
+        bits = place.cell.split(":")
+        if bits[0] == "cell":
+            out.append((parts.get(int(bits[1])), AttendanceMode(bits[2]), place.position))
+        else:
+            out.append((None, AttendanceMode(bits[1]), place.position))
+    out.sort(key=lambda t: (t[0].starts_at if t[0] else reg.event.starts_at, t[1].value))
+    return out
+
+
 def _leave_queue(reg: Registration, counters: Counters) -> None:
+    _leave_cells(reg, counters)
     position = reg.waitlist_position
     reg.waitlist_position = None
     counters.leave_queue()
@@ -351,6 +417,8 @@ def promote_from_waitlist(counters: Counters) -> list[Registration]:
     for reg in waiting:
         if counters.left(capacity.EVENT) == 0:
             break
+        # Queue order decides; a seat goes only to someone who wanted exactly it
+        # (every one of their cells must have a seat, none borrowed from another day).
         keys = confirmed_keys(reg)
         if counters.fits(keys):
             counters.take(keys)
@@ -360,10 +428,36 @@ def promote_from_waitlist(counters: Counters) -> list[Registration]:
             promoted.append(reg)
     _renumber(waiting)
     db.session.flush()
+    if promoted:
+        _renumber_cells(counters, {r.id for r in promoted})
     for reg in promoted:
         signals.registration_promoted.send(reg)
         _queue(reg, "promoted")
     return promoted
+
+
+def _renumber_cells(counters: Counters, gone: set[int]) -> None:
+    """Drop the places of those who left the queue and number each cell 1..n again."""
+    event_id = counters.event.id
+    db.session.execute(
+        sa.delete(WaitlistPlace).where(WaitlistPlace.registration_id.in_(gone))
+        .execution_options(synchronize_session="fetch")
+    )
+    places = list(db.session.scalars(
+        sa.select(WaitlistPlace).where(WaitlistPlace.event_id == event_id)
+        .order_by(WaitlistPlace.cell, WaitlistPlace.position, WaitlistPlace.registration_id)
+        .execution_options(populate_existing=True)
+    ))
+    counts: dict[str, int] = {}
+    for place in places:
+        counts[place.cell] = counts.get(place.cell, 0) + 1
+        if place.position != counts[place.cell]:
+            place.position = counts[place.cell]
+    for cell in capacity.cells_of(counters.event):
+        row = counters.rows.get(capacity.wait_key(cell))
+        if row is not None:
+            row.used = counts.get(cell, 0)
+    db.session.flush()
 
 
 def _renumber(waiting: list[Registration]) -> None:
@@ -409,6 +503,7 @@ def update_registration(reg: Registration, details: AttendeeDetails, *, by: Any 
     event = reg.event
     counters = _lock_and_refresh(reg)
     parts = _validate(event, details, public=False)
+    old_cells = capacity.cells_for(reg.attendance_mode, [p.id for p in reg.parts])
     if details.email != reg.email:
         other = live_registration(event.id, details.email)
         if other is not None and other.id != reg.id:
@@ -427,6 +522,9 @@ def update_registration(reg: Registration, details: AttendeeDetails, *, by: Any 
     reg.answers = dict(details.answers)
     reg.parts = parts
     db.session.flush()
+    if reg.is_waitlisted and old_cells != capacity.cells_for(reg.attendance_mode, [p.id for p in parts]):
+        _leave_cells(reg, counters)
+        _join_cells(reg, counters)
     promote_from_waitlist(counters)
     capacity.sync_page_state(counters)
     record("registration.edit", reg, user=by, summary=reg.full_name)
@@ -453,16 +551,6 @@ def delete_question(question: Question, *, by: Any = None) -> None:
     db.session.flush()
 
 
-# --- check-in ----------------------------------------------------------------------
-
-
-def check_in(reg: Registration, *, attended: bool = True) -> None:
-    if attended and not reg.is_confirmed:
-        raise WrongStatus(_l("Only confirmed registrations can be checked in."))
-    reg.checked_in_at = (reg.checked_in_at or utcnow()) if attended else None
-    db.session.flush()
-
-
 # --- personal data -----------------------------------------------------------------
 
 
@@ -484,6 +572,9 @@ def anonymise_registration(reg: Registration, now: datetime | None = None, *, by
     reg.token = new_token()  # the old private link stops working
     reg.checkin_token = new_token()  # and so does the printed QR code
     reg.anonymised_at = now or utcnow()
+    # Presence stays (no longer anyone's) for the funder's figures; who checked them in goes.
+    db.session.execute(sa.update(Attendance).where(Attendance.registration_id == reg.id)
+                       .values(checked_in_by_id=None))
     db.session.flush()
     forget_traces(reg, email=email, names=names, by=by, reason=reason)
 
@@ -492,6 +583,9 @@ def erase_personal_data(reg: Registration) -> None:
     """The attendee's own erase button: leave the event if it is still ahead, then forget."""
     if not reg.is_cancelled and not reg.event.is_past():
         cancel_registration(reg, notify=False)
+    # The person asked: their attendance record goes too, not only their name.
+    db.session.execute(sa.delete(Attendance).where(Attendance.registration_id == reg.id))
+    reg.checked_in_at = None
     anonymise_registration(reg, reason="attendee")
 
 
@@ -634,6 +728,9 @@ def _queue(reg: Registration, template: str, **extra: Any) -> None:
     if template in INVITE_METHODS:
         for _receiver, found in signals.invite_wanted.send(reg, method=INVITE_METHODS[template]):
             attachments.extend(found or [])
+    if template in ("confirmed", "promoted") and online.inside_reminder_window(reg):
+        # Confirmed so late that the reminder carrying the link is gone: it goes now.
+        extra.setdefault("join_url", online.join_link(reg))
     queue_email(
         reg.email,
         f"registrations/{template}",

@@ -22,7 +22,7 @@ from app.events.services import public_event_or_404
 from app.extensions import db, limiter
 from app.forms import show_error
 from app.i18n import current_language
-from app.registrations import bp, capacity, forms, services
+from app.registrations import bp, capacity, checkin, forms, online, services
 from app.registrations.forms import ConfirmForm, build_form
 from app.registrations.models import Question
 
@@ -109,8 +109,8 @@ def attendee(token: str):
     qr_svg = None
     if reg.is_confirmed:
         private_materials = [m for m in event.materials if not m.is_public]
-        if reg.is_online and event.is_online and event.online_join_url:
-            join_url = event.online_join_url
+        # Until the part ends plus the grace minutes; then the recording takes its place.
+        join_url = online.join_link(reg)
         if not reg.is_online:
             qr_svg = _qr(services.checkin_url(reg))
     response = current_app.make_response(render_template(
@@ -122,6 +122,8 @@ def attendee(token: str):
         qr_svg=qr_svg,
         form=ConfirmForm(),
         questions=event_questions(event) if reg.answers else [],
+        waitlist_places=services.waitlist_places(reg) if reg.is_waitlisted else [],
+        recording_url=online.recording_link(reg) if not join_url else "",
     ))
     return _private(response)
 
@@ -177,6 +179,16 @@ def erase(token: str):
 def registration_box(event: Event) -> dict:
     """The event page's registration box: open, full, waiting list, closed."""
     return {"avail": capacity.availability(event)}
+
+
+@bp.app_template_global("checkin_slot_label")
+def checkin_slot_label(event: Event, slot) -> str:
+    return checkin.slot_label(event, slot)
+
+
+@bp.app_template_global("registration_modes")
+def registration_modes(event: Event) -> list:
+    return capacity.modes_offered(event)
 
 
 @bp.app_template_global("attendance_label")

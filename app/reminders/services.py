@@ -19,6 +19,7 @@ from app.db import utcnow
 from app.events.models import Event, EventStatus, Material, MaterialKind
 from app.extensions import db
 from app.mail.outbox import queue_email
+from app.registrations import online
 from app.registrations.models import Registration, RegistrationStatus
 from app.reminders.models import Reminder, ReminderKind, ReminderStatus
 
@@ -39,10 +40,13 @@ def wanted_reminders(registration: Registration, event: Event) -> dict[ReminderK
     if registration.status != RegistrationStatus.CONFIRMED or event.status != EventStatus.PUBLISHED:
         return {}
     wanted: dict[ReminderKind, datetime] = {}
+    # From the first part this person attends: someone coming on day 2 only is
+    # reminded before day 2.
+    start = online.attendance_starts_at(registration)
     if (event.reminder_hours_before or 0) > 0:
-        wanted[ReminderKind.DAY_BEFORE] = event.starts_at - timedelta(hours=event.reminder_hours_before)
+        wanted[ReminderKind.DAY_BEFORE] = start - timedelta(hours=event.reminder_hours_before)
     if registration.is_online and event.is_online:
-        wanted[ReminderKind.HOUR_BEFORE] = event.starts_at - HOUR_BEFORE
+        wanted[ReminderKind.HOUR_BEFORE] = start - HOUR_BEFORE
     return wanted
 
 
@@ -70,6 +74,28 @@ def _reconcile(registration: Registration, event: Event, existing: dict[Reminder
             row.status = ReminderStatus.PENDING  # e.g. an event cancelled by mistake, restored
             row.skipped_reason = ""
             row.due_at = due
+    _reconcile_recording(registration, event, existing.get(ReminderKind.RECORDING), now)
+
+
+def _reconcile_recording(registration: Registration, event: Event, row: Reminder | None,
+                         now: datetime) -> None:
+    """'The recording is online' waits for the event's end, whenever it was published."""
+    if row is not None:
+        if row.status == ReminderStatus.PENDING:
+            if registration.status != RegistrationStatus.CONFIRMED or event.status != EventStatus.PUBLISHED:
+                row.status = ReminderStatus.SKIPPED
+                row.skipped_reason = _reason(registration, event)
+            else:
+                row.due_at = event.ends_at
+        return
+    if registration.status != RegistrationStatus.CONFIRMED or event.status != EventStatus.PUBLISHED:
+        return
+    material = online.published_recording(event)
+    if material is not None and event.ends_at > now:
+        db.session.add(Reminder(registration=registration, event=event,
+                                registration_id=registration.id, event_id=event.id,
+                                kind=ReminderKind.RECORDING, due_at=event.ends_at,
+                                material_id=material.id))
 
 
 def _reason(registration: Registration, event: Event) -> str:
@@ -97,6 +123,7 @@ def schedule_event(event: Event, now: datetime | None = None) -> None:
     now = now or utcnow()
     registrations = db.session.scalars(
         sa.select(Registration).where(Registration.event_id == event.id)
+        .options(so.selectinload(Registration.parts))
     ).all()
     by_registration: dict[int, dict[ReminderKind, Reminder]] = {}
     for row in db.session.scalars(sa.select(Reminder).where(Reminder.event_id == event.id)):
@@ -107,16 +134,14 @@ def schedule_event(event: Event, now: datetime | None = None) -> None:
 
 
 def notify_recording(material: Material, now: datetime | None = None) -> int:
-    """Queue one 'the recording is online' notice per confirmed registration, once ever.
+    """Schedule one 'the recording is online' notice per confirmed registration, once ever.
 
-    Only for a recording of an event that has already started; returns how many
-    registrations got a new notice.
+    It is due when the event has ended: a recording published while the event still
+    runs (or before it) waits for the end. Returns how many registrations got a notice.
     """
     now = now or utcnow()
     event = material.event
     if material.kind != MaterialKind.RECORDING or event.status != EventStatus.PUBLISHED:
-        return 0
-    if event.starts_at > now:
         return 0
     db.session.flush()
     already = set(db.session.scalars(
@@ -133,7 +158,7 @@ def notify_recording(material: Material, now: datetime | None = None) -> int:
     new = [rid for rid in registration_ids if rid not in already]
     for rid in new:
         db.session.add(Reminder(registration_id=rid, event_id=event.id,
-                                kind=ReminderKind.RECORDING, due_at=now,
+                                kind=ReminderKind.RECORDING, due_at=max(now, event.ends_at),
                                 material_id=material.id))
     db.session.flush()
     return len(new)
@@ -149,8 +174,10 @@ def _still_wanted(reminder: Reminder, now: datetime) -> str:
         return f"registration {registration.status.value}"
     if event.status != EventStatus.PUBLISHED:
         return "event cancelled" if event.status == EventStatus.CANCELLED else "event not published"
-    if reminder.kind in TIMED and event.starts_at <= now:
+    if reminder.kind in TIMED and online.attendance_starts_at(registration) <= now:
         return "too late"
+    if reminder.kind == ReminderKind.RECORDING and event.ends_at > now:
+        return "event not over"
     if reminder.kind == ReminderKind.HOUR_BEFORE and not (registration.is_online and event.is_online):
         return "not attending online"
     return ""
@@ -180,8 +207,8 @@ def email_context(reminder: Reminder) -> dict:
         # The join link travels only in the hour-before reminder to an online attendee.
         "join_url": "",
     }
-    if reminder.kind == ReminderKind.HOUR_BEFORE and registration.is_online and event.is_online:
-        context["join_url"] = event.online_join_url
+    if reminder.kind == ReminderKind.HOUR_BEFORE:
+        context["join_url"] = online.join_link(registration)
     if reminder.kind == ReminderKind.RECORDING:
         material = db.session.get(Material, reminder.material_id) if reminder.material_id else None
         if material is None:
