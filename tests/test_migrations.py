@@ -88,6 +88,9 @@ def test_old_check_ins_become_attendance_only_inside_the_window_and_queues_get_p
         with db.engine.connect() as conn:
             attendance = conn.execute(sa.text("SELECT registration_id, slot FROM attendances")).all()
             places = conn.execute(sa.text("SELECT registration_id, cell, position FROM waitlist_places")).all()
+            # Altering the registrations table must not cascade into its children.
+            parts = conn.execute(sa.text("SELECT count(*) FROM registration_parts")).scalar()
         db.engine.dispose()
     assert [tuple(r) for r in attendance] == [(1, "part:2")]
+    assert parts == 3
     assert [tuple(p) for p in places] == [(3, "cell:2:in_person", 1)]
