@@ -627,9 +627,11 @@ def no_stale_cache(c: Cluster):
 def rate_limits(c: Cluster):
     def signups(ip: str, count: int) -> tuple[Counter, Counter]:
         b = Browser(c.proxy_port, source_ip=ip)
+        token = b.get("/newsletter/").csrf()  # the sign-up form carries a CSRF token
         statuses, hosts = Counter(), Counter()
         for n in range(count):
-            r = b.post("/newsletter/", {"email": f"limit-{ip}-{n}@example.org", "consent": "y",
+            r = b.post("/newsletter/", {"csrf_token": token,
+                                        "email": f"limit-{ip}-{n}@example.org", "consent": "y",
                                         "language": "it", "source": "form"})
             statuses[r.status] += 1
             hosts[c.upstream(r)] += 1
