@@ -911,7 +911,9 @@ def mixed_load(c: Cluster):
                                       "category": CATEGORY[0], "country": "IT", "privacy_consent": "y"})
                     good = r.status == 303
                 elif kind == "newsletter":
-                    r = b.post("/newsletter/", {"email": f"mixnews-{n}-{i}@example.org", "consent": "y",
+                    page = b.get("/newsletter/")  # the sign-up form carries a CSRF token
+                    r = b.post("/newsletter/", {"csrf_token": page.csrf(),
+                                                "email": f"mixnews-{n}-{i}@example.org", "consent": "y",
                                                 "language": "it", "source": "form"})
                     good = r.status in (302, 303)
                 else:
