@@ -35,6 +35,15 @@ def enum_column(cls: type[enum.Enum], length: int = 20) -> sa.Enum:
     )
 
 
+def reference(target: str, *, on_delete: str = "CASCADE", index: bool = False,
+              primary_key: bool = False) -> so.MappedColumn:
+    """A foreign-key column to `target` ("table.id"). `on_delete` is what the database does
+    to this row when the referenced one goes: CASCADE deletes it, SET NULL keeps it unlinked.
+    Nullability comes from the `Mapped[...]` annotation, as for any mapped column."""
+    return so.mapped_column(sa.ForeignKey(target, ondelete=on_delete), index=index,
+                            primary_key=primary_key)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

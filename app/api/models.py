@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import TimestampMixin
+from app.db import TimestampMixin, reference
 from app.extensions import db
 
 if TYPE_CHECKING:
@@ -26,13 +26,9 @@ class ApiKey(TimestampMixin, db.Model):
     __tablename__ = "api_keys"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    user_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: so.Mapped[int] = reference("users.id", index=True)
     # None: every event the owner manages.
-    event_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
-    )
+    event_id: so.Mapped[int | None] = reference("events.id", index=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     prefix: so.Mapped[str] = so.mapped_column(sa.String(16), unique=True)
     key_hash: so.Mapped[str] = so.mapped_column(sa.String(64))

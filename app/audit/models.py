@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import utcnow
+from app.db import reference, utcnow
 from app.extensions import db
 
 
@@ -16,9 +16,7 @@ class AuditEntry(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
-    user_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    user_id: so.Mapped[int | None] = reference("users.id", on_delete="SET NULL", index=True)
     action: so.Mapped[str] = so.mapped_column(sa.String(60))  # e.g. "event.publish"
     object_type: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
     object_id: so.Mapped[int | None]

@@ -8,7 +8,7 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.db import StrEnum, TimestampMixin, enum_column, utcnow
+from app.db import StrEnum, TimestampMixin, enum_column, reference, utcnow
 from app.extensions import db
 
 
@@ -58,9 +58,7 @@ class PasswordReset(db.Model):
     __tablename__ = "password_resets"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    user_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: so.Mapped[int] = reference("users.id", index=True)
     # sha256 of the secret in the link: a copy of the database opens no account.
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import TimestampMixin, utcnow
+from app.db import TimestampMixin, reference, utcnow
 from app.extensions import db
 
 
@@ -41,9 +41,7 @@ class CalendarInvite(db.Model):
 
     __tablename__ = "calendar_invites"
 
-    registration_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True
-    )
+    registration_id: so.Mapped[int] = reference("registrations.id", primary_key=True)
     method: so.Mapped[str] = so.mapped_column(sa.String(10), default="REQUEST")
     sequence: so.Mapped[int] = so.mapped_column(default=0)
     snapshot: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)

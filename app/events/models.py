@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import StrEnum, TimestampMixin, enum_column, utcnow
+from app.db import StrEnum, TimestampMixin, enum_column, reference, utcnow
 from app.extensions import db
 from app.text import slugify
 
@@ -157,12 +157,8 @@ class Event(TimestampMixin, db.Model):
     ends_at: so.Mapped[datetime]
     language: so.Mapped[str] = so.mapped_column(sa.String(8), default="it")
 
-    venue_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("venues.id", ondelete="SET NULL"), index=True
-    )
-    project_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("projects.id", ondelete="SET NULL"), index=True
-    )
+    venue_id: so.Mapped[int | None] = reference("venues.id", on_delete="SET NULL", index=True)
+    project_id: so.Mapped[int | None] = reference("projects.id", on_delete="SET NULL", index=True)
 
     # The organiser's contact block (office, phone, e-mail, opening hours).
     contact_name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
@@ -264,9 +260,7 @@ class Session(TimestampMixin, db.Model):
     __tablename__ = "sessions"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    event_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
-    )
+    event_id: so.Mapped[int] = reference("events.id", index=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     starts_at: so.Mapped[datetime]
@@ -322,12 +316,8 @@ class Material(TimestampMixin, db.Model):
     __tablename__ = "materials"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    event_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
-    )
-    session_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("sessions.id", ondelete="CASCADE"), index=True
-    )
+    event_id: so.Mapped[int] = reference("events.id", index=True)
+    session_id: so.Mapped[int | None] = reference("sessions.id", index=True)
     kind: so.Mapped[MaterialKind] = so.mapped_column(enum_column(MaterialKind), default=MaterialKind.LINK)
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
     url: so.Mapped[str] = so.mapped_column(sa.String(500))

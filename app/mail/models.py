@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import StrEnum, TimestampMixin, enum_column, utcnow
+from app.db import StrEnum, TimestampMixin, enum_column, reference, utcnow
 from app.extensions import db
 
 
@@ -46,12 +46,8 @@ class OutboxMessage(TimestampMixin, db.Model):
     last_error: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     sent_at: so.Mapped[datetime | None]
 
-    event_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("events.id", ondelete="SET NULL"), index=True
-    )
-    registration_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("registrations.id", ondelete="SET NULL"), index=True
-    )
+    event_id: so.Mapped[int | None] = reference("events.id", on_delete="SET NULL", index=True)
+    registration_id: so.Mapped[int | None] = reference("registrations.id", on_delete="SET NULL", index=True)
 
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
 

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import StrEnum, TimestampMixin, enum_column, utcnow
+from app.db import StrEnum, TimestampMixin, enum_column, reference, utcnow
 from app.extensions import db
 
 
@@ -132,9 +132,7 @@ class Campaign(TimestampMixin, db.Model):
 
     # The upcoming-events digest: one per cron slot, e.g. "digest:2026-03-02T09:00+01:00".
     digest_key: so.Mapped[str | None] = so.mapped_column(sa.String(60), unique=True)
-    created_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    created_by_id: so.Mapped[int | None] = reference("users.id", on_delete="SET NULL")
 
     @property
     def is_editable(self) -> bool:
@@ -148,12 +146,8 @@ class Delivery(db.Model):
     __tablename__ = "newsletter_deliveries"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    campaign_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("newsletter_campaigns.id", ondelete="CASCADE")
-    )
-    subscriber_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("newsletter_subscribers.id", ondelete="CASCADE"), index=True
-    )
+    campaign_id: so.Mapped[int] = reference("newsletter_campaigns.id")
+    subscriber_id: so.Mapped[int] = reference("newsletter_subscribers.id", index=True)
     status: so.Mapped[DeliveryStatus] = so.mapped_column(
         enum_column(DeliveryStatus), default=DeliveryStatus.QUEUED
     )

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import StrEnum, TimestampMixin, enum_column
+from app.db import StrEnum, TimestampMixin, enum_column, reference
 from app.events.models import Event, Session
 from app.extensions import db
 
@@ -38,9 +38,7 @@ class Registration(TimestampMixin, db.Model):
     __tablename__ = "registrations"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    event_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
-    )
+    event_id: so.Mapped[int] = reference("events.id", index=True)
     # secrets.token_urlsafe(24): 192 bits; the attendee's private link.
     token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     # A second secret, for the door only: the QR code carries it and the check-in view
@@ -121,9 +119,7 @@ class CapacityCounter(db.Model):
     __tablename__ = "capacity_counters"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    event_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
-    )
+    event_id: so.Mapped[int] = reference("events.id", index=True)
     key: so.Mapped[str] = so.mapped_column(sa.String(40))
     used: so.Mapped[int] = so.mapped_column(default=0)
     # On the "event" row only: the availability last shown on the event page, so
@@ -151,9 +147,7 @@ class Question(TimestampMixin, db.Model):
     __tablename__ = "registration_questions"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    event_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
-    )
+    event_id: so.Mapped[int] = reference("events.id", index=True)
     label: so.Mapped[str] = so.mapped_column(sa.String(300))
     kind: so.Mapped[QuestionKind] = so.mapped_column(enum_column(QuestionKind), default=QuestionKind.TEXT)
     required: so.Mapped[bool] = so.mapped_column(default=False)
@@ -185,13 +179,9 @@ class WaitlistPlace(db.Model):
 
     __tablename__ = "waitlist_places"
 
-    registration_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True
-    )
+    registration_id: so.Mapped[int] = reference("registrations.id", primary_key=True)
     cell: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
-    event_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
-    )
+    event_id: so.Mapped[int] = reference("events.id", index=True)
     position: so.Mapped[int]
 
     def __repr__(self) -> str:
@@ -215,12 +205,8 @@ class Attendance(TimestampMixin, db.Model):
     __tablename__ = "attendances"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    registration_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True
-    )
-    event_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
-    )
+    registration_id: so.Mapped[int] = reference("registrations.id", index=True)
+    event_id: so.Mapped[int] = reference("events.id", index=True)
     slot: so.Mapped[str] = so.mapped_column(sa.String(40))
     # The slot's times when recorded: certificates and reports ask "attended a part
     # that has ended" in SQL.
@@ -232,9 +218,7 @@ class Attendance(TimestampMixin, db.Model):
     minutes: so.Mapped[int | None]
     attended: so.Mapped[bool] = so.mapped_column(default=True)
     # Who checked them in; cleared when the registration is anonymised.
-    checked_in_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    checked_in_by_id: so.Mapped[int | None] = reference("users.id", on_delete="SET NULL")
 
     registration: so.Mapped[Registration] = so.relationship()
 

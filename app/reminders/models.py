@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import StrEnum, TimestampMixin, enum_column
+from app.db import StrEnum, TimestampMixin, enum_column, reference
 from app.events.models import Event
 from app.extensions import db
 from app.registrations.models import Registration
@@ -28,12 +28,8 @@ class Reminder(TimestampMixin, db.Model):
     __tablename__ = "reminders"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    registration_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("registrations.id", ondelete="CASCADE")
-    )
-    event_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
-    )
+    registration_id: so.Mapped[int] = reference("registrations.id")
+    event_id: so.Mapped[int] = reference("events.id", index=True)
     kind: so.Mapped[ReminderKind] = so.mapped_column(enum_column(ReminderKind))
     due_at: so.Mapped[datetime]
     status: so.Mapped[ReminderStatus] = so.mapped_column(
@@ -41,12 +37,8 @@ class Reminder(TimestampMixin, db.Model):
     )
     sent_at: so.Mapped[datetime | None]
     skipped_reason: so.Mapped[str] = so.mapped_column(sa.String(60), default="")
-    material_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("materials.id", ondelete="SET NULL")
-    )
-    outbox_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("outbox.id", ondelete="SET NULL")
-    )
+    material_id: so.Mapped[int | None] = reference("materials.id", on_delete="SET NULL")
+    outbox_id: so.Mapped[int | None] = reference("outbox.id", on_delete="SET NULL")
 
     registration: so.Mapped[Registration] = so.relationship()
     event: so.Mapped[Event] = so.relationship()
