@@ -44,6 +44,13 @@ def reference(target: str, *, on_delete: str = "CASCADE", index: bool = False,
                             primary_key=primary_key)
 
 
+def holds(column: str, *values: enum.Enum) -> property:
+    """A read-only flag: whether the row's `column` holds one of `values`
+    (`is_published = holds("status", EventStatus.PUBLISHED)`)."""
+    return property(lambda row: getattr(row, column) in values,
+                    doc=f"{column} is {' or '.join(str(v) for v in values)}")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -8,7 +8,7 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.db import StrEnum, TimestampMixin, enum_column, reference, utcnow
+from app.db import StrEnum, TimestampMixin, enum_column, holds, reference, utcnow
 from app.extensions import db
 
 
@@ -44,9 +44,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     def is_active(self) -> bool:  # flask-login refuses inactive accounts
         return self.active
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
+    is_admin = holds("role", Role.ADMIN)
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import StrEnum, TimestampMixin, enum_column, reference, utcnow
+from app.db import StrEnum, TimestampMixin, enum_column, holds, reference, utcnow
 from app.extensions import db
 from app.text import slugify
 
@@ -207,21 +207,13 @@ class Event(TimestampMixin, db.Model):
         sa.CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
     )
 
-    @property
-    def is_published(self) -> bool:
-        return self.status == EventStatus.PUBLISHED
+    is_published = holds("status", EventStatus.PUBLISHED)
 
-    @property
-    def is_cancelled(self) -> bool:
-        return self.status == EventStatus.CANCELLED
+    is_cancelled = holds("status", EventStatus.CANCELLED)
 
-    @property
-    def is_public(self) -> bool:
-        return self.status in (EventStatus.PUBLISHED, EventStatus.CANCELLED)
+    is_public = holds("status", EventStatus.PUBLISHED, EventStatus.CANCELLED)
 
-    @property
-    def is_online(self) -> bool:
-        return self.format in (EventFormat.ONLINE, EventFormat.HYBRID)
+    is_online = holds("format", EventFormat.ONLINE, EventFormat.HYBRID)
 
     @property
     def has_venue(self) -> bool:
@@ -330,9 +322,7 @@ class Material(TimestampMixin, db.Model):
     event: so.Mapped[Event] = so.relationship(back_populates="materials")
     session: so.Mapped[Session | None] = so.relationship()
 
-    @property
-    def is_public(self) -> bool:
-        return self.visibility == Visibility.PUBLIC
+    is_public = holds("visibility", Visibility.PUBLIC)
 
     def __repr__(self) -> str:
         return f"<Material {self.title!r}>"

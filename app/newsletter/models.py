@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import StrEnum, TimestampMixin, enum_column, reference, utcnow
+from app.db import StrEnum, TimestampMixin, enum_column, holds, reference, utcnow
 from app.extensions import db
 
 
@@ -91,9 +91,7 @@ class Subscriber(TimestampMixin, db.Model):
             SubscriberTopic(topic=t) for t in sorted(wanted - {t.topic for t in self.topic_rows})
         ]
 
-    @property
-    def is_active(self) -> bool:
-        return self.status == SubscriberStatus.ACTIVE
+    is_active = holds("status", SubscriberStatus.ACTIVE)
 
     def __repr__(self) -> str:
         return f"<Subscriber {self.id} {self.status}>"
@@ -134,9 +132,7 @@ class Campaign(TimestampMixin, db.Model):
     digest_key: so.Mapped[str | None] = so.mapped_column(sa.String(60), unique=True)
     created_by_id: so.Mapped[int | None] = reference("users.id", on_delete="SET NULL")
 
-    @property
-    def is_editable(self) -> bool:
-        return self.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
+    is_editable = holds("status", CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
 
     def __repr__(self) -> str:
         return f"<Campaign {self.id} {self.status}>"

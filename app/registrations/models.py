@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import StrEnum, TimestampMixin, enum_column, reference
+from app.db import StrEnum, TimestampMixin, enum_column, holds, reference
 from app.events.models import Event, Session
 from app.extensions import db
 
@@ -83,21 +83,13 @@ class Registration(TimestampMixin, db.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
-    @property
-    def is_confirmed(self) -> bool:
-        return self.status == RegistrationStatus.CONFIRMED
+    is_confirmed = holds("status", RegistrationStatus.CONFIRMED)
 
-    @property
-    def is_online(self) -> bool:
-        return self.attendance_mode == AttendanceMode.ONLINE
+    is_online = holds("attendance_mode", AttendanceMode.ONLINE)
 
-    @property
-    def is_waitlisted(self) -> bool:
-        return self.status == RegistrationStatus.WAITLISTED
+    is_waitlisted = holds("status", RegistrationStatus.WAITLISTED)
 
-    @property
-    def is_cancelled(self) -> bool:
-        return self.status == RegistrationStatus.CANCELLED
+    is_cancelled = holds("status", RegistrationStatus.CANCELLED)
 
     @property
     def is_anonymised(self) -> bool:
