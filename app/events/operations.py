@@ -8,7 +8,7 @@ beside it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -224,14 +224,21 @@ def _raise_first(problems: list[Problem]) -> None:
         raise OperationError(message, field)
 
 
-def _validate_event(values: dict[str, Any], event: Event | None) -> None:
-    """Checks on the merged values (the event's current ones overlaid with the new)."""
+def _merged(values: Mapping[str, Any], current: Any) -> Callable[[str], Any]:
+    """A getter for the values a change would leave: the new one where given, else the
+    record's current one (None for a record not yet created)."""
 
     def get(name: str) -> Any:
         if name in values:
             return values[name]
-        return getattr(event, name) if event is not None else None
+        return getattr(current, name) if current is not None else None
 
+    return get
+
+
+def _validate_event(values: dict[str, Any], event: Event | None) -> None:
+    """Checks on the merged values (the event's current ones overlaid with the new)."""
+    get = _merged(values, event)
     _check_lengths(Event, values)
     if not (get("title") or "").strip():
         raise OperationError(_l("A title is required."), "title")
@@ -396,11 +403,7 @@ def duplicate_event(event: Event, *, user: User) -> Event:
 
 
 def _validate_session(event: Event, values: Mapping[str, Any], current: Session | None) -> None:
-    def get(name: str) -> Any:
-        if name in values:
-            return values[name]
-        return getattr(current, name) if current is not None else None
-
+    get = _merged(values, current)
     _check_lengths(Session, values)
     if not (get("title") or "").strip():
         raise OperationError(_l("A title is required."), "title")
@@ -678,14 +681,9 @@ def update_venue(venue: Venue, values: Mapping[str, Any], *, user: User) -> dict
 
 def delete_venue(venue: Venue, *, user: User) -> None:
     used = _events_of(Event.venue_id, venue.id)
-    if used:
-        raise OperationError(
-            _l("This venue is used by %(count)d events: choose another venue for them first.",
-               count=len(used))
-        )
-    record("venue.delete", venue, user=user, summary=venue.name)
-    db.session.delete(venue)
-    db.session.flush()
+    _delete_unused(venue, used, venue.name, user=user, refusal=_l(
+        "This venue is used by %(count)d events: choose another venue for them first.",
+        count=len(used)))
 
 
 def _validate_project(values: Mapping[str, Any], project: Project | None) -> None:
@@ -735,13 +733,18 @@ def update_project(project: Project, values: Mapping[str, Any], *,
 
 def delete_project(project: Project, *, user: User) -> None:
     used = _events_of(Event.project_id, project.id)
+    _delete_unused(project, used, project.name, user=user, refusal=_l(
+        "This project has %(count)d events: move them to another project first.",
+        count=len(used)))
+
+
+def _delete_unused(obj: Venue | Project, used: list[Event], summary: str, *, user: User,
+                   refusal: Any) -> None:
+    """Delete a venue or project no event points at; else refuse with `refusal`."""
     if used:
-        raise OperationError(
-            _l("This project has %(count)d events: move them to another project first.",
-               count=len(used))
-        )
-    record("project.delete", project, user=user, summary=project.name)
-    db.session.delete(project)
+        raise OperationError(refusal)
+    record(f"{obj.__tablename__[:-1]}.delete", obj, user=user, summary=summary)
+    db.session.delete(obj)
     db.session.flush()
 
 
