@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from math import ceil
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -214,72 +215,60 @@ def event(slug: str):
 @route(bp, "/v1/projects", summary="Projects", tags=("Projects",),
        response=schemas.ProjectList, query=schemas.PageQuery, paginated=True)
 def projects():
-    q = parse(schemas.PageQuery)
-
-    def build():
-        stmt = sa.select(Project).order_by(Project.name, Project.id)
-        items, page, headers = paginate(stmt, q, "api.projects", {})
-        return schemas.ProjectList(items=[out.project(p) for p in items], **page), headers
-
-    return conditional(_list_stamp(), build)
+    stmt = sa.select(Project).order_by(Project.name, Project.id)
+    return _page(stmt, "api.projects", schemas.ProjectList, out.project)
 
 
 @route(bp, "/v1/projects/<slug>", summary="One project", tags=("Projects",),
        response=schemas.Project, errors=(404,))
 def project(slug: str):
-    def build():
-        p = catalogue.get_project(slug)
-        if p is None:
-            raise ApiError(404, "Not found")
-        return out.project(p), {}
-
-    return conditional(_list_stamp(), build)
+    return _one(catalogue.get_project, slug, out.project)
 
 
 @route(bp, "/v1/venues", summary="Venues of public events", tags=("Venues",),
        response=schemas.VenueList, query=schemas.PageQuery, paginated=True)
 def venues():
-    q = parse(schemas.PageQuery)
-
-    def build():
-        items, page, headers = paginate(directory.public_venues_query(), q, "api.venues", {})
-        return schemas.VenueList(items=[out.venue(v) for v in items], **page), headers
-
-    return conditional(_list_stamp(), build)
+    return _page(directory.public_venues_query(), "api.venues", schemas.VenueList, out.venue)
 
 
 @route(bp, "/v1/venues/<slug>", summary="One venue", tags=("Venues",),
        response=schemas.Venue, errors=(404,))
 def venue(slug: str):
-    def build():
-        v = directory.get_public_venue(slug)
-        if v is None:
-            raise ApiError(404, "Not found")
-        return out.venue(v), {}
-
-    return conditional(_list_stamp(), build)
+    return _one(directory.get_public_venue, slug, out.venue)
 
 
 @route(bp, "/v1/speakers", summary="Speakers of public events", tags=("Speakers",),
        response=schemas.SpeakerList, query=schemas.PageQuery, paginated=True)
 def speakers():
-    q = parse(schemas.PageQuery)
-
-    def build():
-        items, page, headers = paginate(directory.public_speakers_query(), q, "api.speakers", {})
-        return schemas.SpeakerList(items=[out.speaker(sp) for sp in items], **page), headers
-
-    return conditional(_list_stamp(), build)
+    return _page(directory.public_speakers_query(), "api.speakers", schemas.SpeakerList,
+                 out.speaker)
 
 
 @route(bp, "/v1/speakers/<slug>", summary="One speaker", tags=("Speakers",),
        response=schemas.Speaker, errors=(404,))
 def speaker(slug: str):
+    return _one(directory.get_public_speaker, slug, out.speaker)
+
+
+def _page(stmt: sa.Select, endpoint: str, list_schema: type, serialize: Callable[[Any], Any]):
+    """A page of a directory list (projects, venues, speakers), under the lists' stamp."""
+    q = parse(schemas.PageQuery)
+
     def build():
-        sp = directory.get_public_speaker(slug)
-        if sp is None:
+        items, page, headers = paginate(stmt, q, endpoint, {})
+        return list_schema(items=[serialize(item) for item in items], **page), headers
+
+    return conditional(_list_stamp(), build)
+
+
+def _one(lookup: Callable[[str], Any], slug: str, serialize: Callable[[Any], Any]):
+    """One directory record by slug, under the lists' stamp; 404 when there is none."""
+
+    def build():
+        found = lookup(slug)
+        if found is None:
             raise ApiError(404, "Not found")
-        return out.speaker(sp), {}
+        return serialize(found), {}
 
     return conditional(_list_stamp(), build)
 
