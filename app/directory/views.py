@@ -30,9 +30,7 @@ def speaker(slug: str):
 
 @bp.get("/venues/<slug>/")
 def venue(slug: str):
-    v = services.get_public_venue(slug)
-    if v is None:
-        abort(404)
+    v = services.get_public_venue(slug) or abort(404)
     upcoming, past = services.venue_events(v)
     return render_template(
         "directory/venue.html", venue=v, upcoming=upcoming, past=past,

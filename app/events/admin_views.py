@@ -201,12 +201,14 @@ def _chosen_speakers(form: SessionForm) -> list[Speaker]:
     return [found[i] for i in ids if i in found]
 
 
-def _of_event(model: type[Session] | type[Material], event: Event, obj_id: int):
-    """A session or material of `event` (404 when it belongs to another event)."""
+def _event_and(model: type[Session] | type[Material], event_id: int, obj_id: int):
+    """The event the user may manage, and one of its sessions or materials (404 when the
+    session or material belongs to another event)."""
+    event = _event_or_404(event_id)
     obj = db.get_or_404(model, obj_id)
     if obj.event_id != event.id:
         abort(404)
-    return obj
+    return event, obj
 
 
 def _to_event(event: Event, section: str):
@@ -246,8 +248,7 @@ def session_create(event_id: int):
 
 @admin_bp.route("/events/<int:event_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 def session_edit(event_id: int, session_id: int):
-    event = _event_or_404(event_id)
-    session = _of_event(Session, event, session_id)
+    event, session = _event_and(Session, event_id, session_id)
     form = SessionForm.for_session(session, speakers=_speakers())
     return _saved(form, lambda: ops.update_session(
         session, form.values(), user=current_user, speakers=_chosen_speakers(form)),
@@ -257,16 +258,14 @@ def session_edit(event_id: int, session_id: int):
 
 @admin_bp.post("/events/<int:event_id>/sessions/<int:session_id>/delete")
 def session_delete(event_id: int, session_id: int):
-    event = _event_or_404(event_id)
-    session = _of_event(Session, event, session_id)
+    event, session = _event_and(Session, event_id, session_id)
     return _done(lambda: ops.delete_session(session, user=current_user),
                  _("Session removed from the programme."), event, "programme")
 
 
 @admin_bp.post("/events/<int:event_id>/sessions/<int:session_id>/move")
 def session_move(event_id: int, session_id: int):
-    event = _event_or_404(event_id)
-    session = _of_event(Session, event, session_id)
+    event, session = _event_and(Session, event_id, session_id)
     check_post()
     direction = request.form.get("direction")
     if direction not in ("up", "down"):
@@ -291,8 +290,7 @@ def material_create(event_id: int):
 
 @admin_bp.route("/events/<int:event_id>/materials/<int:material_id>/edit", methods=["GET", "POST"])
 def material_edit(event_id: int, material_id: int):
-    event = _event_or_404(event_id)
-    material = _of_event(Material, event, material_id)
+    event, material = _event_and(Material, event_id, material_id)
     form = MaterialForm(obj=material, event=event)
     if not form.is_submitted():
         form.kind.data = material.kind.value
@@ -305,8 +303,7 @@ def material_edit(event_id: int, material_id: int):
 
 @admin_bp.post("/events/<int:event_id>/materials/<int:material_id>/delete")
 def material_delete(event_id: int, material_id: int):
-    event = _event_or_404(event_id)
-    material = _of_event(Material, event, material_id)
+    event, material = _event_and(Material, event_id, material_id)
     return _done(lambda: ops.delete_material(material, user=current_user),
                  _("Material removed."), event, "materials")
 

@@ -97,20 +97,8 @@ def upcoming_events(limit: int = 6) -> list[Event]:
 
 
 def latest_recordings(limit: int = 4) -> list[Material]:
-    """Public recordings of public events, newest first."""
-    stmt = (
-        sa.select(Material)
-        .join(Material.event)
-        .where(
-            Material.kind == MaterialKind.RECORDING,
-            Material.visibility == Visibility.PUBLIC,
-            Event.status.in_(PUBLIC_STATUSES),
-        )
-        .options(so.contains_eager(Material.event))
-        .order_by(Event.starts_at.desc(), Material.id.desc())
-        .limit(limit)
-    )
-    return list(db.session.scalars(stmt).unique())
+    """Public recordings of public events, newest event first."""
+    return public_recordings(limit=limit)
 
 
 def all_projects() -> list[Project]:
@@ -443,18 +431,26 @@ def public_event_counts() -> dict[int, int]:
 
 def project_recordings(project: Project) -> list[Material]:
     """Public recordings of the project's public events, newest event first."""
+    return public_recordings(project=project)
+
+
+def public_recordings(*, project: Project | None = None, limit: int | None = None) -> list[Material]:
+    """Public recordings of public events (of one project, if given): newest event first,
+    each event's in the organiser's order."""
     stmt = (
         sa.select(Material)
         .join(Material.event)
         .where(
-            Event.project_id == project.id,
             Material.kind == MaterialKind.RECORDING,
             Material.visibility == Visibility.PUBLIC,
-            Event.status.in_(PUBLIC_STATUSES),
+            is_public(),
         )
         .options(so.contains_eager(Material.event))
         .order_by(Event.starts_at.desc(), Material.position, Material.id)
+        .limit(limit)
     )
+    if project is not None:
+        stmt = stmt.where(Event.project_id == project.id)
     return list(db.session.scalars(stmt).unique())
 
 

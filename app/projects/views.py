@@ -32,9 +32,7 @@ def index():
 
 @bp.get("/projects/<slug>/")
 def detail(slug: str):
-    project = services.get_project(slug)
-    if project is None:
-        abort(404)
+    project = services.get_project(slug) or abort(404)
     upcoming, past = services.project_events(project)
     return render_template(
         "projects/detail.html",

@@ -16,35 +16,25 @@ from app.reminders import services
 RELEVANT = {"starts_at", "ends_at", "timezone", "format", "status", "reminder_hours_before"}
 
 
-@registration_created.connect
-def on_registration_created(registration: Any, **kwargs: Any) -> None:
+def on_registration_changed(registration: Any, **kwargs: Any) -> None:
+    """A new, promoted or cancelled registration: its reminders follow its status."""
     services.schedule_registration(registration)
 
 
-@registration_promoted.connect
-def on_registration_promoted(registration: Any, **kwargs: Any) -> None:
-    services.schedule_registration(registration)
+def on_event_published_or_cancelled(event: Any, **kwargs: Any) -> None:
+    services.schedule_event(event)
 
 
-@registration_cancelled.connect
-def on_registration_cancelled(registration: Any, **kwargs: Any) -> None:
-    services.schedule_registration(registration)
+for _signal in (registration_created, registration_promoted, registration_cancelled):
+    _signal.connect(on_registration_changed)
+for _signal in (event_published, event_cancelled):
+    _signal.connect(on_event_published_or_cancelled)
 
 
 @event_updated.connect
 def on_event_updated(event: Any, changes: dict | None = None, **kwargs: Any) -> None:
     if changes is None or RELEVANT & set(changes):
         services.schedule_event(event)
-
-
-@event_published.connect
-def on_event_published(event: Any, **kwargs: Any) -> None:
-    services.schedule_event(event)
-
-
-@event_cancelled.connect
-def on_event_cancelled(event: Any, **kwargs: Any) -> None:
-    services.schedule_event(event)
 
 
 @material_published.connect
