@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -15,7 +16,8 @@ from app.extensions import db
 from app.i18n import localized
 from app.mail.models import OutboxMessage
 from app.newsletter import services as newsletter
-from app.newsletter.sending import send_due_campaigns
+from app.newsletter.digest import prepare_digest
+from app.newsletter.sending import render_campaign, send_due_campaigns
 from tests.factories import (
     CampaignFactory,
     EventFactory,
@@ -320,3 +322,14 @@ def test_the_api_gives_both_languages(client, path):
     assert event["summary"] == {"it": "Risultati finali del progetto.", "en": "Final results of the project."}
     if "description" in event:
         assert event["description"] == {"it": "Tre **tavole rotonde** e tre seminari."}
+
+
+def test_the_digest_is_written_in_both_languages(app):
+    monday = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+    bilingual_event(starts_at=monday + timedelta(days=10), ends_at=monday + timedelta(days=10, hours=4))
+    digest = prepare_digest(now=monday)
+    italian, english_issue = render_campaign(digest, "it"), render_campaign(digest, "en")
+    assert "prossime settimane" in italian["subject"] and "Conferenza finale +RESILIENT" in italian["text"]
+    assert "coming weeks" in english_issue["subject"]
+    assert "Here are the events" in english_issue["text"]
+    assert "+RESILIENT final conference" in english_issue["text"]
