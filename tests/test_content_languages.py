@@ -12,6 +12,7 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 
+from app.events.models import Project, Venue
 from app.extensions import db
 from app.i18n import localized
 from app.mail.models import OutboxMessage
@@ -333,3 +334,16 @@ def test_the_digest_is_written_in_both_languages(app):
     assert "coming weeks" in english_issue["subject"]
     assert "Here are the events" in english_issue["text"]
     assert "+RESILIENT final conference" in english_issue["text"]
+
+
+def test_venues_and_projects_take_their_english_names_in_the_back_office(client, auth):
+    auth.login(UserFactory())
+    form = page(client.get("/admin/venues/new"))
+    assert re.search(r'<details class="[^"]*english-version">', form)  # closed while empty
+    assert 'name="name_en"' in form and 'name="accessibility_notes_en"' in form
+    client.post("/admin/venues/new", data={"name": "Parlamento europeo", "name_en": "European Parliament",
+                                            "city": "Bruxelles", "country": "BE"})
+    client.post("/admin/projects/new", data={"name": "Risorse aperte", "name_en": "Open resources",
+                                              "status": "ongoing"})
+    assert db.session.scalar(sa.select(Venue.name_en)) == "European Parliament"
+    assert db.session.scalar(sa.select(Project.name_en)) == "Open resources"
