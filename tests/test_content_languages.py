@@ -232,6 +232,8 @@ def test_registrants_get_e_mails_with_the_texts_of_their_language(client):
     assert mail.language == "en"
     assert mail.subject == "Registration confirmed: +RESILIENT final conference"
     assert "+RESILIENT final conference" in mail.body_text and "Conferenza" not in mail.body_text
+    [invite] = [a for a in mail.attachments if a["filename"] == "invite.ics"]
+    assert summaries(invite["content"].encode()) == ["+RESILIENT final conference"]
 
     client.post("/language", data={"lang": "it", "next": "/"})
     client.post("/events/conferenza-finale/register", data={**REGISTRATION, "email": "maria@example.org"})
