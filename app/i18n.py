@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
+from markupsafe import Markup
 
 SUPPORTED = ("it", "en")
+# The language content is written in when a record does not say (its `language`).
+ORIGINAL = "it"
+# The one second language content may be given in: a `<field>_en` column beside the original.
+SECOND = "en"
 
 
 def select_locale() -> str:
@@ -25,6 +31,55 @@ def select_locale() -> str:
 
 def current_language() -> str:
     return str(get_locale() or "it")
+
+
+class Localized(NamedTuple):
+    """A text and the language it is written in."""
+
+    text: str
+    lang: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def original_language(obj: Any) -> str:
+    """Records carry their texts' language when they have one (events, issues), else Italian."""
+    lang = getattr(obj, "language", None)
+    if lang is None:
+        # Sessions and materials speak their event's language: read it only when the
+        # event is already loaded, never at the cost of a query.
+        parent = getattr(obj, "__dict__", {}).get("event")
+        lang = getattr(parent, "language", None)
+    return lang if lang in SUPPORTED else ORIGINAL
+
+
+def localized(obj: Any, field: str, lang: str | None = None) -> Localized:
+    """`obj.<field>` in `lang` (the current language by default): the `<field>_en` column
+    when English is asked for and given, else the original text and its language.
+
+    Content has two versions at most: the original (Italian unless the record says
+    otherwise) and an optional English one in a column beside it, loaded with the row,
+    so a list of records needs no further query to speak either language."""
+    lang = lang or current_language()
+    if lang == SECOND:
+        second = getattr(obj, f"{field}_{SECOND}", None)
+        if second and second.strip():
+            return Localized(second, SECOND)
+    return Localized(getattr(obj, field) or "", original_language(obj))
+
+
+def tr(obj: Any, field: str, lang: str | None = None) -> str:
+    """Just the text of `localized` (titles inside sentences, subjects, attributes)."""
+    return localized(obj, field, lang).text
+
+
+def lang_attr(obj: Any, field: str, lang: str | None = None) -> Markup:
+    """` lang="it"` when the text shown is not in the page's language (a fallback), so
+    screen readers pronounce it right; nothing when it is."""
+    page = lang or current_language()
+    shown = localized(obj, field, page).lang
+    return Markup(' lang="%s"') % shown if shown != page else Markup("")
 
 
 def local(dt: datetime, tz: str) -> datetime:
@@ -83,3 +138,8 @@ def register_filters(app) -> None:
     app.jinja_env.filters["time_range"] = format_time_range
     app.jinja_env.filters["local_datetime"] = format_datetime_local
     app.jinja_env.filters["local"] = local
+    # {{ event|tr("title") }} and <h1{{ event|lang_attr("title") }}>: content in the
+    # visitor's language, with `lang` on the block when it falls back to the original.
+    app.jinja_env.filters["tr"] = tr
+    app.jinja_env.filters["lang_attr"] = lang_attr
+    app.jinja_env.filters["text_lang"] = lambda obj, field, lang=None: localized(obj, field, lang).lang

@@ -14,6 +14,7 @@ from flask import current_app, url_for
 from app.api import schemas as s
 from app.events import services as catalogue
 from app.events.models import Event, EventStatus, Project, RegistrationMode, Session, Speaker, Venue
+from app.i18n import SECOND, original_language
 
 
 def absolute(endpoint: str, **values) -> str:
@@ -21,11 +22,12 @@ def absolute(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"] + url_for(endpoint, **values)
 
 
-def localized(text: str, language: str) -> s.LocalizedText:
-    """The event's texts are written in its own language; the other key stays absent."""
-    if not text:
-        return s.LocalizedText({})
-    return s.LocalizedText({language if language in ("it", "en") else "it": text})
+def localized(obj: Event, field: str) -> s.LocalizedText:
+    """A text under the language it is written in (the event's own), and its English
+    version when the organiser gave one; a language the text lacks stays absent."""
+    texts = {original_language(obj): getattr(obj, field) or ""}
+    texts[SECOND] = getattr(obj, f"{field}_{SECOND}", "") or texts.get(SECOND, "")
+    return s.LocalizedText({lang: text for lang, text in texts.items() if text.strip()})
 
 
 def when(start: datetime, end: datetime, zone: str) -> s.When:
@@ -62,8 +64,8 @@ def _summary_fields(e: Event) -> dict:
     return dict(
         id=e.id,
         slug=e.slug,
-        title=localized(e.title, e.language),
-        summary=localized(e.summary, e.language),
+        title=localized(e, "title"),
+        summary=localized(e, "summary"),
         kind=e.kind,
         format=e.format,
         status="cancelled" if e.status == EventStatus.CANCELLED else "scheduled",
@@ -99,7 +101,7 @@ def event_detail(e: Event) -> s.EventDetail:
                  for day in catalogue.programme_by_day(e) for item in day.sessions]
     return s.EventDetail(
         **_summary_fields(e),
-        description=localized(e.description, e.language),
+        description=localized(e, "description"),
         registration_mode=e.registration_mode.value,
         parts=[p for p in programme if p.registrable],
         programme=programme,

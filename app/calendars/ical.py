@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from app.db import utcnow
 from app.events.labels import EVENT_KINDS, label
 from app.events.models import Event, EventFormat, Session
+from app.i18n import tr
 from app.registrations.online import join_link, recording_link
 from app.text import markdown_to_text
 
@@ -198,7 +199,9 @@ def _status(event: Event) -> str:
 
 
 def _event_text(event: Event, extra: Sequence[str] = ()) -> str:
-    paragraphs = [event.summary.strip(), markdown_to_text(event.description)]
+    # Each text in the language being rendered (the request's, or the registrant's
+    # under force_locale), else the original.
+    paragraphs = [tr(event, "summary").strip(), markdown_to_text(tr(event, "description"))]
     paragraphs += list(extra)
     paragraphs.append(event_url(event))
     return "\n\n".join(p for p in paragraphs if p)
@@ -210,8 +213,9 @@ def _session_text(session: Session) -> str:
         lines.append(", ".join(
             f"{s.name} ({s.affiliation})" if s.affiliation else s.name for s in session.speakers
         ))
-    if session.description:
-        lines.append(markdown_to_text(session.description))
+    description = tr(session, "description")
+    if description:
+        lines.append(markdown_to_text(description))
     return "\n\n".join(lines)
 
 
@@ -228,11 +232,12 @@ def event_entries(
     status = status or _status(event)
     text = _event_text(event, extra)
     if not parts:
-        return [Entry(event_uid(event), event, event.starts_at, event.ends_at, event.title,
+        return [Entry(event_uid(event), event, event.starts_at, event.ends_at, tr(event, "title"),
                       text, where, status, geo)]
+    title = tr(event, "title")
     return [
         Entry(session_uid(part), event, part.starts_at, part.ends_at,
-              f"{event.title} – {part.title}", "\n\n".join(p for p in (_session_text(part), text) if p),
+              f"{title} – {tr(part, 'title')}", "\n\n".join(p for p in (_session_text(part), text) if p),
               where, status, geo)
         for part in parts
     ]
@@ -245,11 +250,12 @@ def programme_entries(event: Event) -> list[Entry]:
     where, geo = place(event)
     status = _status(event)
     entries = []
+    title = tr(event, "title")
     for s in event.sessions:
         location = f"{s.room}, {where}" if s.room and where else (s.room or where)
-        text = "\n\n".join(p for p in (_session_text(s), event.title, event_url(event)) if p)
+        text = "\n\n".join(p for p in (_session_text(s), title, event_url(event)) if p)
         entries.append(Entry(session_uid(s), event, s.starts_at, s.ends_at,
-                             f"{s.title} – {event.title}", text, location, status, geo))
+                             f"{tr(s, 'title')} – {title}", text, location, status, geo))
     return entries
 
 
@@ -338,7 +344,7 @@ def build_calendar(
 
 def render_event_ics(event: Event, *, programme: bool = False) -> bytes:
     entries = programme_entries(event) if programme else event_entries(event, event.registrable_parts)
-    return build_calendar(entries, method="PUBLISH", name=event.title, feed=False)
+    return build_calendar(entries, method="PUBLISH", name=tr(event, "title"), feed=False)
 
 
 def render_public_feed(

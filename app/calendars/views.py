@@ -27,7 +27,7 @@ from app.events.labels import EVENT_KINDS, label
 from app.events.models import Event, Project
 from app.events.services import public_event_or_404
 from app.extensions import db
-from app.i18n import current_language
+from app.i18n import current_language, tr
 from app.registrations import services as registration_services
 from app.registrations.models import Registration
 
@@ -147,7 +147,7 @@ def registration_ics(token: str):
         sequence = invites.entry_sequence(
             registration, invites.last_sent(registration.event_id, registration.email))
         entries = ical.registration_entries(registration, sequence=sequence)
-        return ical.build_calendar(entries, method="PUBLISH", name=event.title, feed=False)
+        return ical.build_calendar(entries, method="PUBLISH", name=tr(event, "title"), feed=False)
 
     return _calendar_response(fp, build, private=True, filename=f"{event.slug}.ics",
                               cache_body=False, download=True)
@@ -177,8 +177,15 @@ def _utc(dt) -> str:
     return dt.astimezone(ical.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def _language_args() -> dict[str, str]:
+    """`lang=en` on English pages, so a feed subscribed from them stays in English (the
+    calendar client sends no cookie); Italian, the default, needs none."""
+    lang = current_language()
+    return {} if lang == current_app.config["BABEL_DEFAULT_LOCALE"] else {"lang": lang}
+
+
 def _links(entry: ical.Entry) -> dict[str, str]:
-    details = "\n\n".join(p for p in (entry.event.summary, ical.event_url(entry.event)) if p)
+    details = "\n\n".join(p for p in (tr(entry.event, "summary"), ical.event_url(entry.event)) if p)
     google = "https://calendar.google.com/calendar/render?" + urlencode({
         "action": "TEMPLATE", "text": entry.summary,
         "dates": f"{_utc(entry.start)}/{_utc(entry.end)}", "details": details,
@@ -196,9 +203,11 @@ def _links(entry: ical.Entry) -> dict[str, str]:
 
 def event_calendar_links(event: Event) -> dict:
     """Download, subscribe, Google and Outlook links for the event page (one per part)."""
-    ics = ical.base_url() + f"/events/{event.slug}/calendar.ics"
+    lang = _language_args()
+    ics = ical.base_url() + f"/events/{event.slug}/calendar.ics" + (("?" + urlencode(lang)) if lang else "")
+    programme = ical.base_url() + f"/events/{event.slug}/calendar.ics?" + urlencode({"programme": 1, **lang})
     entries = ical.event_entries(event, event.registrable_parts)
-    return {"ics": ics, "webcal": _webcal(ics), "programme": ics + "?programme=1" if event.sessions else "",
+    return {"ics": ics, "webcal": _webcal(ics), "programme": programme if event.sessions else "",
             "entries": [_links(e) for e in entries]}
 
 
@@ -206,9 +215,10 @@ def list_subscribe_links(filters) -> dict:
     args = {k: v for k, v in (("kind", getattr(filters, "kind", "")),
                               ("project", getattr(filters, "project", "")),
                               ("q", getattr(filters, "q", ""))) if v}
+    args.update(_language_args())
     url = ical.base_url() + "/calendar.ics" + (("?" + urlencode(args)) if args else "")
     return {"https": url, "webcal": _webcal(url), "google": "https://calendar.google.com/calendar/r?"
-            + urlencode({"cid": _webcal(url)}), "narrowed": bool(args)}
+            + urlencode({"cid": _webcal(url)}), "narrowed": bool(set(args) - {"lang"})}
 
 
 def personal_feed_links(registration: Registration) -> dict | None:

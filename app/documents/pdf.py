@@ -29,7 +29,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from app.db import utcnow
 from app.events.models import Event, Session
 from app.extensions import db
-from app.i18n import SUPPORTED, local
+from app.i18n import SUPPORTED, local, tr
 from app.registrations import checkin
 from app.registrations import services as registration_services
 from app.registrations.models import (
@@ -168,7 +168,7 @@ def project_line(event: Event) -> str:
     project = event.project
     if project is None:
         return ""
-    name = project.acronym or project.name
+    name = project.acronym or tr(project, "name")
     return f"{project.programme} — {name}" if project.programme else name
 
 
@@ -265,7 +265,7 @@ def render_programme_pdf(event: Event, lang: str | None = None) -> bytes:
             session_count=len(sessions),
             event_url=event_url(event),
             qr_code=qr_data_uri(event_url(event)),
-            **_common(event, lang, title=event.title),
+            **_common(event, lang, title=tr(event, "title", lang)),
         )
     return html_to_pdf(html)
 
@@ -339,7 +339,7 @@ def render_attendance_sheet(event: Event, part: Session | None = None,
             days=_sheet_days(event, part, lang),
             registrants=confirmed_registrants(event, part),
             presences=_presences_by_day(event, part),
-            **_common(event, lang, title=_("Attendance sheet") + " — " + event.title),
+            **_common(event, lang, title=_("Attendance sheet") + " — " + tr(event, "title", lang)),
         )
     return html_to_pdf(html)
 
@@ -358,7 +358,7 @@ def render_badges(event: Event, lang: str | None = None) -> bytes:
             sheets=_chunks(people, BADGES_PER_SHEET),
             # The QR opens the person's check-in page for a logged-in organiser at the door.
             checkin_qr=lambda person: qr_data_uri(registration_services.checkin_url(person)),
-            **_common(event, lang, title=_("Name badges") + " — " + event.title),
+            **_common(event, lang, title=_("Name badges") + " — " + tr(event, "title", lang)),
         )
     return html_to_pdf(html)
 

@@ -102,6 +102,11 @@ def _capacity_field(label, description=None) -> IntegerField:
                         description=description)
 
 
+def english(form: BaseForm, *names: str) -> dict[str, str]:
+    """The optional English versions, blank ones stored as empty (the original shows)."""
+    return {name: (getattr(form, name).data or "").strip() for name in names}
+
+
 class EventForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     slug = StringField(
@@ -119,6 +124,13 @@ class EventForm(BaseForm):
         description=_l("Markdown: **bold**, *italic*, lists with -, links as [text](https://…)."),
         render_kw={"rows": 10},
     )
+    # The English version (optional): English visitors, feeds, PDFs and e-mails get it.
+    title_en = StringField(_l("Title in English"), validators=[Optional(), Length(max=300)],
+                           description=_l("Empty: English visitors see the title above."))
+    summary_en = TextAreaField(_l("Summary in English"), validators=[Optional(), Length(max=600)])
+    description_en = TextAreaField(_l("Description in English"),
+                                   validators=[Optional(), Length(max=50_000)],
+                                   description=_l("Markdown allowed."), render_kw={"rows": 10})
     kind = SelectField(_l("Kind"), choices=enum_choices(EVENT_KINDS), default=EventKind.CONFERENCE.value)
     format = SelectField(_l("Format"), choices=enum_choices(EVENT_FORMATS),
                          default=EventFormat.IN_PERSON.value)
@@ -204,6 +216,7 @@ class EventForm(BaseForm):
             "slug": self.slug.data or "",
             "summary": self.summary.data or "",
             "description": self.description.data or "",
+            **english(self, "title_en", "summary_en", "description_en"),
             "kind": EventKind(self.kind.data),
             "format": EventFormat(self.format.data),
             "language": self.language.data,
@@ -237,6 +250,11 @@ class SessionForm(BaseForm):
     room = StringField(_l("Room"), validators=[Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20_000)],
                                 description=_l("Markdown allowed."))
+    title_en = StringField(_l("Title in English"), validators=[Optional(), Length(max=300)],
+                           description=_l("Empty: English visitors see the title above."))
+    description_en = TextAreaField(_l("Description in English"),
+                                   validators=[Optional(), Length(max=20_000)],
+                                   description=_l("Markdown allowed."))
     registrable = BooleanField(
         _l("People register for this part separately"),
         description=_l("For multi-day events where people attend one day or more."),
@@ -288,6 +306,7 @@ class SessionForm(BaseForm):
             "ends_at": to_utc(self.ends_at.data, tz),
             "room": self.room.data or "",
             "description": self.description.data or "",
+            **english(self, "title_en", "description_en"),
             "registrable": bool(self.registrable.data),
             "capacity": self.capacity.data,
             "capacity_in_person": self.capacity_in_person.data,
@@ -300,6 +319,8 @@ class MaterialForm(BaseForm):
     kind = SelectField(_l("Kind"), choices=enum_choices(MATERIAL_KINDS),
                        default=MaterialKind.RECORDING.value)
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    title_en = StringField(_l("Title in English"), validators=[Optional(), Length(max=300)],
+                           description=_l("Empty: English visitors see the title above."))
     url = URLField(_l("Web address"), validators=[DataRequired(), Length(max=500), HttpUrl()])
     visibility = SelectField(_l("Who can see it"), choices=enum_choices(VISIBILITIES),
                              default=Visibility.PUBLIC.value)
@@ -315,6 +336,7 @@ class MaterialForm(BaseForm):
         return {
             "kind": MaterialKind(self.kind.data),
             "title": self.title.data,
+            **english(self, "title_en"),
             "url": self.url.data,
             "visibility": Visibility(self.visibility.data),
             "session_id": self.session_id.data or None,
@@ -340,9 +362,14 @@ class VenueForm(BaseForm):
         description=_l("Step-free access, lifts, accessible toilets, hearing loops: shown on "
                        "the venue's public page."),
     )
+    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200)],
+                          description=_l("Empty: English visitors see the name above."))
+    accessibility_notes_en = TextAreaField(_l("Accessibility in English"),
+                                           validators=[Optional(), Length(max=2000)])
 
     def values(self) -> dict[str, Any]:
-        texts = ("name", "address", "postcode", "city", "country", "accessibility_notes")
+        texts = ("name", "address", "postcode", "city", "country", "accessibility_notes",
+                 "name_en", "accessibility_notes_en")
         values: dict[str, Any] = {name: getattr(self, name).data or "" for name in texts}
         values["latitude"] = self.latitude.data
         values["longitude"] = self.longitude.data
@@ -362,6 +389,11 @@ class ProjectForm(BaseForm):
     programme = StringField(_l("Cooperation programme"), validators=[Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=50_000)],
                                 description=_l("Markdown allowed."), render_kw={"rows": 8})
+    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200)],
+                          description=_l("Empty: English visitors see the name above."))
+    description_en = TextAreaField(_l("Description in English"),
+                                   validators=[Optional(), Length(max=50_000)],
+                                   description=_l("Markdown allowed."), render_kw={"rows": 8})
     website = URLField(_l("Website"), validators=[Optional(), Length(max=500), HttpUrl()])
     starts_on = DateField(_l("Start date"), validators=[Optional()])
     ends_on = DateField(_l("End date"), validators=[Optional()])
@@ -393,6 +425,7 @@ class ProjectForm(BaseForm):
             "name": self.name.data, "acronym": self.acronym.data or "",
             "slug": self.slug.data or "", "programme": self.programme.data or "",
             "description": self.description.data or "", "website": self.website.data or "",
+            **english(self, "name_en", "description_en"),
             "starts_on": self.starts_on.data, "ends_on": self.ends_on.data,
             "budget": self.budget.data, "funding": self.funding.data or "",
             "priority": self.priority.data or "",

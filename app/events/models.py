@@ -90,6 +90,9 @@ class Project(TimestampMixin, db.Model):
     acronym: so.Mapped[str] = so.mapped_column(sa.String(60), default="")
     programme: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # English versions (optional): shown to English visitors, else the Italian text.
+    name_en: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    description_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     website: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
     starts_on: so.Mapped[date | None]
     ends_on: so.Mapped[date | None]
@@ -127,6 +130,9 @@ class Venue(TimestampMixin, db.Model):
     longitude: so.Mapped[float | None]
     # Step-free access, lifts, hearing loops...: shown on the venue's public page.
     accessibility_notes: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # English versions (optional): shown to English visitors, else the Italian text.
+    name_en: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    accessibility_notes_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
     @property
     def one_line(self) -> str:
@@ -145,6 +151,11 @@ class Event(TimestampMixin, db.Model):
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
     summary: so.Mapped[str] = so.mapped_column(sa.String(600), default="")
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # Markdown
+    # The second-language version (optional), read through app.i18n.localized: English
+    # visitors, feeds, PDFs and e-mails get it, and fall back to the texts above.
+    title_en: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    summary_en: so.Mapped[str] = so.mapped_column(sa.String(600), default="")
+    description_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     kind: so.Mapped[EventKind] = so.mapped_column(enum_column(EventKind), default=EventKind.CONFERENCE)
     format: so.Mapped[EventFormat] = so.mapped_column(
         enum_column(EventFormat), default=EventFormat.IN_PERSON
@@ -255,6 +266,8 @@ class Session(TimestampMixin, db.Model):
     event_id: so.Mapped[int] = reference("events.id", index=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    title_en: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    description_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     starts_at: so.Mapped[datetime]
     ends_at: so.Mapped[datetime]
     room: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
@@ -312,6 +325,7 @@ class Material(TimestampMixin, db.Model):
     session_id: so.Mapped[int | None] = reference("sessions.id", index=True)
     kind: so.Mapped[MaterialKind] = so.mapped_column(enum_column(MaterialKind), default=MaterialKind.LINK)
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    title_en: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
     url: so.Mapped[str] = so.mapped_column(sa.String(500))
     visibility: so.Mapped[Visibility] = so.mapped_column(
         enum_column(Visibility), default=Visibility.PUBLIC

@@ -56,6 +56,7 @@ EVENT_FIELDS = frozenset({
     "contact_phone", "contact_notes", "online_join_url", "registration_mode",
     "registration_url", "registration_opens_at", "registration_closes_at", "capacity",
     "capacity_in_person", "capacity_online", "waitlist_enabled", "reminder_hours_before",
+    "title_en", "summary_en", "description_en",
 })
 # A change to any of these moves the iCalendar SEQUENCE: calendars must update the entry.
 SCHEDULE_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "venue_id", "format", "status"})
@@ -64,18 +65,18 @@ CAPACITY_FIELDS = ("capacity", "capacity_in_person", "capacity_online")
 
 SESSION_FIELDS = frozenset({
     "title", "description", "starts_at", "ends_at", "room", "kind", "registrable", "capacity",
-    "capacity_in_person", "capacity_online", "registration_closes_at",
+    "capacity_in_person", "capacity_online", "registration_closes_at", "title_en", "description_en",
 })
 # A part's seats or window changed: new seats go to its waiting list at once.
 PART_CAPACITY_FIELDS = ("capacity", "capacity_in_person", "capacity_online", "registration_closes_at")
-MATERIAL_FIELDS = frozenset({"kind", "title", "url", "visibility", "session_id"})
+MATERIAL_FIELDS = frozenset({"kind", "title", "title_en", "url", "visibility", "session_id"})
 VENUE_FIELDS = frozenset({
     "name", "address", "city", "postcode", "country", "latitude", "longitude",
-    "accessibility_notes",
+    "accessibility_notes", "name_en", "accessibility_notes_en",
 })
 PROJECT_FIELDS = frozenset({
     "name", "slug", "acronym", "programme", "description", "website", "starts_on", "ends_on",
-    "budget", "funding", "partners", "status", "priority",
+    "budget", "funding", "partners", "status", "priority", "name_en", "description_en",
 })
 SPEAKER_FIELDS = frozenset({"name", "affiliation", "role", "bio"})
 

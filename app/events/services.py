@@ -29,6 +29,7 @@ from app.events.models import (
     Visibility,
 )
 from app.extensions import db
+from app.i18n import localized, tr
 from app.text import markdown_to_text
 
 PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
@@ -296,7 +297,7 @@ _MODE_URL = {
 
 
 def event_description_text(event: Event, limit: int = 300) -> str:
-    text = event.summary or markdown_to_text(event.description)
+    text = tr(event, "summary") or markdown_to_text(tr(event, "description"))
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
@@ -315,21 +316,21 @@ def event_structured_data(event: Event, page_url: str, organiser_name: str, *,
     data: dict = {
         "@context": "https://schema.org",
         "@type": "Event",
-        "name": event.title,
+        "name": tr(event, "title"),
         "description": event_description_text(event, 500),
         "url": page_url,
         "startDate": event.starts_at.astimezone(tz).isoformat(),
         "endDate": event.ends_at.astimezone(tz).isoformat(),
         "eventStatus": _STATUS_URL.get(event.status, "https://schema.org/EventScheduled"),
         "eventAttendanceMode": _MODE_URL[event.format],
-        "inLanguage": event.language,
+        "inLanguage": localized(event, "title").lang,
     }
     locations: list[dict] = []
     if event.has_venue:
         v = event.venue
         place: dict = {
             "@type": "Place",
-            "name": v.name,
+            "name": tr(v, "name"),
             "address": {
                 "@type": "PostalAddress",
                 "streetAddress": v.address,
@@ -394,7 +395,7 @@ def _link_structured_data(data: dict, event: Event, base_url: str) -> None:
         data["subEvent"] = [
             {
                 "@type": "Event",
-                "name": part.title,
+                "name": tr(part, "title"),
                 "startDate": part.starts_at.astimezone(tz).isoformat(),
                 "endDate": part.ends_at.astimezone(tz).isoformat(),
                 "eventAttendanceMode": data["eventAttendanceMode"],

@@ -39,6 +39,8 @@ def _campaign_data(form: CampaignForm) -> services.CampaignData:
         target_topics=form.target_topics.data or [],
         target_language=form.target_language.data or "",
         language=form.language.data,
+        subject_en=form.subject_en.data or "",
+        body_markdown_en=form.body_markdown_en.data or "",
     )
 
 

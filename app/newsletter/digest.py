@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from app.db import utcnow
 from app.events.models import Event, EventStatus
 from app.extensions import db
+from app.i18n import SECOND
 from app.newsletter.models import Campaign
 from app.newsletter.services import schedule_campaign
 
@@ -57,13 +58,22 @@ def prepare_digest(now: datetime | None = None) -> Campaign | None:
     if not events:
         return None
     language = config["BABEL_DEFAULT_LOCALE"]
-    with force_locale(language):
-        subject = _("%(name)s: events in the coming weeks", name=config["NEWSLETTER_NAME"])
-        body = _("Here are the events and webinars we have published for the coming weeks. "
-                 "Registration is free unless stated otherwise.")
+    texts = {}
+    # Written in both languages: each subscriber reads the digest in theirs.
+    for lang in (language, SECOND):
+        with force_locale(lang):
+            texts[lang] = (
+                _("%(name)s: events in the coming weeks", name=config["NEWSLETTER_NAME"]),
+                _("Here are the events and webinars we have published for the coming weeks. "
+                  "Registration is free unless stated otherwise."),
+            )
+    subject, body = texts[language]
+    subject_en, body_en = texts[SECOND] if language != SECOND else ("", "")
     campaign = Campaign(
         subject=subject[:200],
         body_markdown=body,
+        subject_en=subject_en[:200],
+        body_markdown_en=body_en,
         featured_event_ids=[e.id for e in events],
         target_topics=[],
         target_language="",

@@ -100,6 +100,13 @@ class CampaignForm(FlaskForm):
         description=_l("Markdown: **bold**, *italic*, [link](https://…), lists. HTML is removed."),
         render_kw={"rows": 12},
     )
+    subject_en = StringField(_l("Subject in English"), filters=[_strip],
+                             validators=[Optional(), Length(max=200)],
+                             description=_l("Empty: English subscribers get the subject above."))
+    body_markdown_en = TextAreaField(
+        _l("Text in English"), validators=[Optional(), Length(max=50_000)],
+        description=_l("Empty: English subscribers get the text above."), render_kw={"rows": 12},
+    )
     featured_event_ids = MultiCheckboxField(_l("Featured upcoming events"), coerce=int,
                                             validators=[Optional()])
     target_topics = MultiCheckboxField(

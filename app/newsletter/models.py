@@ -107,6 +107,9 @@ class Campaign(TimestampMixin, db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     subject: so.Mapped[str] = so.mapped_column(sa.String(200))
     body_markdown: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # The English version (optional): English subscribers get it, else the text above.
+    subject_en: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    body_markdown_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     # Upcoming events shown as cards, in this order.
     featured_event_ids: so.Mapped[list[int]] = so.mapped_column(sa.JSON, default=list)
     # Empty list: every subscriber; else subscribers who chose at least one of these topics.

@@ -36,6 +36,7 @@ from flask_babel import force_locale
 
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
+from app.i18n import localized, tr
 from app.mail.retry import RetryPolicy
 from app.mail.smtp import (
     MAIL_POLICY,
@@ -159,11 +160,15 @@ def campaign_context(campaign: Campaign, language: str, *, token: str = TOKEN_PL
     """What the campaign e-mail templates need, with `token` in the personal links."""
     config = current_app.config
     events = featured_events(campaign) if events is None else events
+    # One issue, each subscriber in their language: the English text where given.
+    body = localized(campaign, "body_markdown", language)
     return {
         "campaign": campaign,
+        "subject": tr(campaign, "subject", language),
         "newsletter_name": config["NEWSLETTER_NAME"],
-        "body_html": render_markdown(campaign.body_markdown),
-        "body_text": markdown_to_text(campaign.body_markdown),
+        "body_html": render_markdown(body.text),
+        "body_text": markdown_to_text(body.text),
+        "body_lang": body.lang,
         "events": events,
         "event_urls": {e.id: external_url("events.detail", slug=e.slug) for e in events},
         "unsubscribe_url": external_url("newsletter.unsubscribe", token=token),

@@ -218,6 +218,9 @@ class CampaignData:
     target_topics: list[str]
     target_language: str
     language: str
+    # The English version (optional): English subscribers get it, else the texts above.
+    subject_en: str = ""
+    body_markdown_en: str = ""
 
 
 def save_campaign(data: CampaignData, *, campaign: Campaign | None = None, user=None) -> Campaign:
@@ -228,6 +231,8 @@ def save_campaign(data: CampaignData, *, campaign: Campaign | None = None, user=
         raise InvalidTransition("only drafts and scheduled issues can be edited")
     campaign.subject = data.subject.strip()[:200]
     campaign.body_markdown = data.body_markdown
+    campaign.subject_en = (data.subject_en or "").strip()[:200]
+    campaign.body_markdown_en = data.body_markdown_en or ""
     campaign.featured_event_ids = [int(i) for i in data.featured_event_ids]
     campaign.target_topics = _known_topics(data.target_topics) if data.target_topics else []
     campaign.target_language = data.target_language if data.target_language in SUPPORTED else ""

@@ -31,7 +31,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
 from app.events.models import Event
-from app.i18n import current_language, format_short_day, format_time_range
+from app.i18n import current_language, format_short_day, format_time_range, tr
 from app.registrations import capacity
 from app.registrations.models import AttendanceMode, Question, QuestionKind, RegistrationStatus
 from app.registrations.services import AttendeeDetails
@@ -124,7 +124,7 @@ def valid_email(form, field) -> None:
 
 def part_label(part) -> str:
     when = f"{format_short_day(part.starts_at, part.event.timezone)}, {format_time_range(part.starts_at, part.ends_at, part.event.timezone)}"
-    return f"{when} – {part.title}"
+    return f"{when} – {tr(part, 'title')}"
 
 
 class RegistrationForm(FlaskForm):

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from app.events.models import Event
 from app.events.services import event_days
-from app.i18n import format_day, format_time_range
+from app.i18n import format_day, format_time_range, tr
 
 WIDTH, HEIGHT = 1200, 630
 BLUE = (0, 102, 204)  # the site's primary colour
@@ -57,7 +57,7 @@ def render_share_image(event: Event, site_name: str, lang: str) -> bytes:
     draw.rectangle((0, 0, WIDTH, 90), fill=BLUE)
     draw.text((60, 24), site_name, font=_font(36, bold=True), fill="white")
     y = 140
-    for line in _wrap(draw, event.title, _font(60, bold=True), WIDTH - 120, 4):
+    for line in _wrap(draw, tr(event, "title", lang), _font(60, bold=True), WIDTH - 120, 4):
         draw.text((60, y), line, font=_font(60, bold=True), fill=(26, 26, 26))
         y += 74
     y += 20
