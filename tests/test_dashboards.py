@@ -161,6 +161,6 @@ def test_an_issue_reports_sent_failed_and_who_unsubscribed_after_it(client, auth
     page = text(client.get(f"/admin/newsletter/{campaign.id}/"))
     report = page.split("eventi-campaign-report", 1)[1].split("</table>", 1)[0]
     cells = re.findall(r"<th scope=\"row\">(.*?)</th><td>(.*?)</td>", report)
-    assert cells == [("Sent", "3"), ("Failed", "1"), ("Unsubscribed after this issue", "1 (33.3%)")]
+    assert cells == [("Messages sent", "3"), ("Failed", "1"), ("Unsubscribed after this issue", "1 (33.3%)")]
     listing = text(client.get("/admin/newsletter/"))
     assert "Unsubscribed after" in listing
