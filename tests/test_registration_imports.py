@@ -250,3 +250,12 @@ def test_an_imported_person_is_erased_like_anyone_else(signed_in, event):
     texts = db.session.scalars(sa.select(AuditEntry.summary)).all()
     assert not any("Bianchi" in t for t in texts)
     assert db.session.scalar(sa.select(sa.func.count(StagedImport.id))) == 0
+
+
+def test_a_list_longer_than_the_limit_is_refused_with_the_limit_named(app, signed_in, event):
+    app.config["IMPORT_MAX_ROWS"] = 3
+    resp = signed_in.post(f"/admin/events/{event.id}/registrations/import",
+                          data={"file": (io.BytesIO(_people(4)), "long.csv")},
+                          content_type="multipart/form-data")
+    assert "The file has more than 3 rows; split it." in text(resp)
+    assert db.session.scalar(sa.select(sa.func.count(StagedImport.id))) == 0
