@@ -18,6 +18,7 @@ from app.registrations.models import (
     AttendanceSource,
     RegistrationStatus,
 )
+from tests.backoffice import sign_in, text
 from tests.factories import (
     CampaignFactory,
     EventFactory,
@@ -33,16 +34,9 @@ def organiser():
     return UserFactory(role=Role.ORGANISER)
 
 
-def sign_in(client, auth, user):
-    db.session.commit()
-    auth.login(user)
-    with client.session_transaction() as sess:
-        sess["lang"] = "en"
-
-
-def text(resp) -> str:
+def page_of(resp) -> str:
     assert resp.status_code == 200
-    return resp.get_data(as_text=True)
+    return text(resp)
 
 
 def table_rows(page: str, table_id: str) -> list[list[str]]:
@@ -83,7 +77,7 @@ def test_the_event_dashboard_draws_its_charts_with_the_right_numbers_behind_them
     event.organisers.append(organiser)
     fill(event)
     sign_in(client, auth, organiser)
-    page = text(client.get(f"/admin/events/{event.id}/dashboard"))
+    page = page_of(client.get(f"/admin/events/{event.id}/dashboard"))
 
     svg = re.search(r'<svg role="img" aria-labelledby="chart-over-time-title chart-over-time-desc".*?</svg>',
                     page, re.S).group(0)
@@ -111,7 +105,7 @@ def test_the_dashboard_costs_the_same_queries_for_five_or_fifty_people(client, a
     counts = []
     for event in (small, large):
         with count_queries() as n:
-            text(client.get(f"/admin/events/{event.id}/dashboard"))
+            page_of(client.get(f"/admin/events/{event.id}/dashboard"))
         counts.append(n())
     assert counts[0] == counts[1]
     assert counts[0] <= 12
@@ -128,7 +122,7 @@ def test_an_organiser_sees_only_their_events_on_the_dashboards(client, auth, org
     assert client.get(f"/admin/events/{theirs.id}/dashboard").status_code == 403
     db.session.commit()
     with count_queries() as n:
-        page = text(client.get(f"/admin/projects/{project.id}/dashboard"))
+        page = page_of(client.get(f"/admin/projects/{project.id}/dashboard"))
     assert "Workshop Mestre" in page and "Conferenza finale Venezia" not in page
     row = table_rows(page, "chart-project-events-table")
     assert len(row) == 1 and row[0][0] == "Workshop Mestre" and row[0][2:] == ["3", "1", "1", "1"]
@@ -140,7 +134,7 @@ def test_an_organiser_sees_only_their_events_on_the_dashboards(client, auth, org
         fill(extra)
     db.session.commit()
     with count_queries() as n:
-        text(client.get(f"/admin/projects/{project.id}/dashboard"))
+        page_of(client.get(f"/admin/projects/{project.id}/dashboard"))
     assert n() == flat, n.log
 
 
@@ -158,9 +152,9 @@ def test_an_issue_reports_sent_failed_and_who_unsubscribed_after_it(client, auth
         db.session.add(Delivery(campaign_id=campaign.id, subscriber_id=sub.id, status=status,
                                 sent_at=sent_at if status == DeliveryStatus.SENT else None))
     sign_in(client, auth, admin)
-    page = text(client.get(f"/admin/newsletter/{campaign.id}/"))
+    page = page_of(client.get(f"/admin/newsletter/{campaign.id}/"))
     report = page.split("eventi-campaign-report", 1)[1].split("</table>", 1)[0]
     cells = re.findall(r"<th scope=\"row\">(.*?)</th><td>(.*?)</td>", report)
     assert cells == [("Messages sent", "3"), ("Failed", "1"), ("Unsubscribed after this issue", "1 (33.3%)")]
-    listing = text(client.get("/admin/newsletter/"))
+    listing = page_of(client.get("/admin/newsletter/"))
     assert "Unsubscribed after" in listing

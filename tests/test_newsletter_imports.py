@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from app.extensions import db
 from app.imports.models import StagedImport
 from app.mail.models import OutboxMessage
 from app.newsletter.models import Subscriber, SubscriberStatus
+from tests.backoffice import import_row, sign_in, staged_id, text
 from tests.factories import SubscriberFactory, UserFactory
 
 LIST = (
@@ -32,29 +32,10 @@ def admin():
     return UserFactory(role=Role.ADMIN)
 
 
-def sign_in(client, auth, user):
-    db.session.commit()
-    auth.login(user)
-    with client.session_transaction() as sess:
-        sess["lang"] = "en"
-    return client
-
-
-def text(resp) -> str:
-    return resp.get_data(as_text=True).replace("&#39;", "'").replace("&#34;", '"')
-
-
 def upload(client, body: str = LIST) -> int:
-    resp = client.post("/admin/newsletter/import", data={"file": (io.BytesIO(body.encode()), "list.csv")},
-                       content_type="multipart/form-data")
-    assert resp.status_code == 302, text(resp)
-    return int(re.search(r"/import/(\d+)$", resp.headers["Location"]).group(1))
-
-
-def row_of(page: str, line: int) -> str:
-    results = page.split("eventi-import-rows", 1)[1]
-    rows = re.findall(r"<tr[^>]*>\s*<td>(\d+)</td>(.*?)</tr>", results, re.S)
-    return next(cells for number, cells in rows if int(number) == line)
+    return staged_id(client.post("/admin/newsletter/import",
+                                 data={"file": (io.BytesIO(body.encode()), "list.csv")},
+                                 content_type="multipart/form-data"))
 
 
 def subscribers() -> dict[str, Subscriber]:
@@ -66,11 +47,11 @@ def test_rows_without_consent_are_refused_and_the_others_get_the_double_opt_in(c
     sign_in(client, auth, admin)
     staged_id = upload(client)
     page = text(client.get(f"/admin/newsletter/import/{staged_id}"))
-    assert "Confirmation e-mail" in row_of(page, 2)
-    assert "No consent source" in row_of(page, 3)
-    assert "is not a valid e-mail address" in row_of(page, 4)
-    assert "The same address is on line 2" in row_of(page, 5)
-    assert "unsubscribed" in row_of(page, 6)
+    assert "Confirmation e-mail" in import_row(page, 2)
+    assert "No consent source" in import_row(page, 3)
+    assert "is not a valid e-mail address" in import_row(page, 4)
+    assert "The same address is on line 2" in import_row(page, 5)
+    assert "unsubscribed" in import_row(page, 6)
     assert "2 to import, 4 not imported" in page
 
     resp = client.post(f"/admin/newsletter/import/{staged_id}", data=dict(MAPPING, action="import"))
@@ -127,7 +108,7 @@ def test_an_organiser_imports_with_the_double_opt_in_only_and_learns_no_subscrib
     staged_id = upload(client)
     page = text(client.get(f"/admin/newsletter/import/{staged_id}"))
     assert 'name="confirmed"' not in page
-    assert "Confirmation e-mail" in row_of(page, 7)  # not "Already a subscriber"
+    assert "Confirmation e-mail" in import_row(page, 7)  # not "Already a subscriber"
     client.post(f"/admin/newsletter/import/{staged_id}",
                 data=dict(MAPPING, action="import", confirmed="y", reason="trust me"))
     found = subscribers()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import re
 from datetime import timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from app.imports.models import StagedImport
 from app.mail.models import OutboxMessage
 from app.registrations.models import Registration, RegistrationStatus
 from app.registrations.services import AttendeeDetails, erase_personal_data, register_attendee
+from tests.backoffice import import_row, sign_in, staged_id, text
 from tests.factories import EventFactory, UserFactory
 
 HEADER = "Nome;Cognome;E-mail;Ente;Paese;Modalità\n"
@@ -37,23 +37,13 @@ def event(organiser):
 
 @pytest.fixture
 def signed_in(client, auth, organiser):
-    db.session.commit()
-    auth.login(organiser)
-    with client.session_transaction() as sess:
-        sess["lang"] = "en"
-    return client
+    return sign_in(client, auth, organiser)
 
 
-def text(resp) -> str:
-    return resp.get_data(as_text=True).replace("&#39;", "'").replace("&#34;", '"')
-
-
-def upload(client, event, body: bytes, name: str = "paper.csv"):
-    resp = client.post(f"/admin/events/{event.id}/registrations/import",
-                       data={"file": (io.BytesIO(body), name)}, content_type="multipart/form-data")
-    assert resp.status_code == 302, text(resp)
-    staged_id = int(re.search(r"/import/(\d+)$", resp.headers["Location"]).group(1))
-    return staged_id
+def upload(client, event, body: bytes, name: str = "paper.csv") -> int:
+    return staged_id(client.post(f"/admin/events/{event.id}/registrations/import",
+                                 data={"file": (io.BytesIO(body), name)},
+                                 content_type="multipart/form-data"))
 
 
 MAPPING = {"first_name": "Nome", "last_name": "Cognome", "email": "E-mail", "organisation": "Ente",
@@ -66,12 +56,6 @@ def post_check(client, event, staged_id, action="check", **options):
     if data["send_emails"] is None:
         del data["send_emails"]
     return client.post(f"/admin/events/{event.id}/registrations/import/{staged_id}", data=data)
-
-
-def row_of(page: str, line: int) -> str:
-    results = page.split("eventi-import-rows", 1)[1]
-    rows = re.findall(r"<tr[^>]*>\s*<td>(\d+)</td>(.*?)</tr>", results, re.S)
-    return next(cells for number, cells in rows if int(number) == line)
 
 
 def registrations(event) -> list[Registration]:
@@ -100,14 +84,14 @@ def test_each_bad_row_shows_its_reason_and_cancelling_writes_nothing(signed_in, 
     staged_id = upload(signed_in, event, BAD_ROWS.encode("utf-8-sig"))
 
     page = text(signed_in.get(f"/admin/events/{event.id}/registrations/import/{staged_id}"))
-    assert "Confirmed" in row_of(page, 2)
-    assert "is not a valid e-mail address" in row_of(page, 3)
-    assert "Last name is missing" in row_of(page, 4)
-    assert "without &lt; &gt; or a leading =" in row_of(page, 5) or "plain text" in row_of(page, 5)
-    assert "The same address is on line 2" in row_of(page, 6)
-    assert "Unknown country" in row_of(page, 7)
-    assert "is not attended" in row_of(page, 8)
-    assert "Already registered" in row_of(page, 9)
+    assert "Confirmed" in import_row(page, 2)
+    assert "is not a valid e-mail address" in import_row(page, 3)
+    assert "Last name is missing" in import_row(page, 4)
+    assert "without &lt; &gt; or a leading =" in import_row(page, 5) or "plain text" in import_row(page, 5)
+    assert "The same address is on line 2" in import_row(page, 6)
+    assert "Unknown country" in import_row(page, 7)
+    assert "is not attended" in import_row(page, 8)
+    assert "Already registered" in import_row(page, 9)
     assert "1 confirmed, 0 on the waiting list, 7 not imported" in page
 
     resp = signed_in.post(f"/admin/events/{event.id}/registrations/import/{staged_id}/cancel",
@@ -168,7 +152,7 @@ def test_without_a_waiting_list_the_rows_beyond_capacity_are_refused(signed_in, 
     db.session.commit()
     staged_id = upload(signed_in, event, _people(3))
     page = text(post_check(signed_in, event, staged_id))
-    assert "The event is full." in row_of(page, 3) and "The event is full." in row_of(page, 4)
+    assert "The event is full." in import_row(page, 3) and "The event is full." in import_row(page, 4)
     post_check(signed_in, event, staged_id, action="import")
     assert [r.email for r in registrations(event)] == ["p0@example.org"]
 

@@ -11,7 +11,7 @@ else every valid row reads "invited" and the import leaves existing subscribers 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from app.audit import record
 from app.db import utcnow
 from app.extensions import db
 from app.i18n import SUPPORTED
+from app.imports import rows
 from app.imports.models import StagedImport
 from app.imports.services import discard
 from app.newsletter.models import Subscriber, SubscriberStatus, topic_codes
@@ -52,53 +53,24 @@ class SubscriberImportError(NewsletterError):
 
 
 @dataclass
-class RowCheck:
-    number: int
-    values: dict[str, str]
-    problems: list[Any] = field(default_factory=list)
+class RowCheck(rows.RowCheck):
     outcome: str = INVITE
     email: str = ""
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-@dataclass
-class ImportCheck:
-    rows: list[RowCheck]
-
-    @property
-    def importable(self) -> list[RowCheck]:
-        return [r for r in self.rows if r.ok]
-
-    @property
-    def refused(self) -> int:
-        return sum(1 for r in self.rows if not r.ok)
-
 
 def guess_mapping(header: list[str]) -> dict[str, str]:
-    norm = {c: " ".join(c.replace("_", " ").lower().split()) for c in header}
-    found: dict[str, str] = {}
-    for name, _label, _required, words in FIELDS:
-        for column in header:
-            if norm[column] in words and column not in found.values():
-                found[name] = column
-                break
-    return found
+    return rows.guess_mapping(FIELDS, header)
 
 
 def check_rows(staged: StagedImport, mapping: dict[str, str], *, confirmed: bool = False,
-               reveal: bool = False) -> ImportCheck:
+               reveal: bool = False) -> rows.ImportCheck:
     """What importing would do with each row, and why a row is refused.
 
     `reveal` (administrators) also refuses, by name, addresses already subscribed or
     unsubscribed; otherwise they are left alone silently at import.
     """
     checks: list[RowCheck] = []
-    seen: dict[str, int] = {}
-    for number, raw in staged.as_records():
-        values = {name: raw.get(column, "").strip() for name, column in mapping.items() if column}
+    for number, values in rows.mapped_rows(staged, mapping):
         check = RowCheck(number, values, outcome=CONFIRM if confirmed else INVITE)
         try:
             check.email = normalise_email(values.get("email", ""))
@@ -110,11 +82,8 @@ def check_rows(staged: StagedImport, mapping: dict[str, str], *, confirmed: bool
             check.problems.append(_l("The consent source is longer than %(limit)s characters.", limit=NOTE_MAX))
         if len(values.get("name", "")) > 200:
             check.problems.append(_l("The name is longer than 200 characters."))
-        if check.email and check.email in seen:
-            check.problems.append(_l("The same address is on line %(line)s.", line=seen[check.email]))
-        elif check.email:
-            seen[check.email] = number
         checks.append(check)
+    seen = rows.first_seen(checks, "email")
     if reveal and seen:
         known = dict(db.session.execute(
             sa.select(Subscriber.email, Subscriber.status).where(Subscriber.email.in_(list(seen)))
@@ -127,7 +96,7 @@ def check_rows(staged: StagedImport, mapping: dict[str, str], *, confirmed: bool
                 check.problems.append(_l("This address unsubscribed: it is not subscribed again by an import."))
             elif status == SubscriberStatus.ACTIVE:
                 check.problems.append(_l("Already a subscriber."))
-    return ImportCheck(checks)
+    return rows.ImportCheck(checks)
 
 
 @dataclass

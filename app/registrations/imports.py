@@ -22,12 +22,12 @@ from wtforms.validators import ValidationError
 from app.audit import record
 from app.events.models import Event
 from app.extensions import db
+from app.imports import rows
 from app.imports.models import StagedImport
 from app.imports.services import discard
 from app.mail.models import OutboxMessage
 from app.registrations import capacity, services
 from app.registrations.forms import (
-    CATEGORIES,
     MODES,
     category_choices,
     country_choices,
@@ -51,6 +51,7 @@ FIELDS: list[tuple[str, Any, bool, tuple[str, ...]]] = [
      ("attendance", "mode", "modalità", "modalita", "partecipazione")),
     ("language", _l("Language"), False, ("language", "lingua")),
 ]
+LABELS = {name: label for name, label, _required, _words in FIELDS}
 LIMITS = {"first_name": 100, "last_name": 100, "organisation": 200}
 MODE_WORDS = {
     AttendanceMode.IN_PERSON: {"in_person", "in person", "in presenza", "presenza", "presence", "aula"},
@@ -63,41 +64,14 @@ WAITLIST = "waitlisted"
 SKIP = "skipped"
 
 
-def _norm(text: str) -> str:
-    return " ".join(text.replace("_", " ").strip().lower().split())
-
-
-def guess_mapping(header: list[str]) -> dict[str, str]:
-    """{field: column} for the columns whose header names a field."""
-    found: dict[str, str] = {}
-    for name, _label, _required, words in FIELDS:
-        for column in header:
-            if _norm(column) in words and column not in found.values():
-                found[name] = column
-                break
-    return found
-
-
 @dataclass
-class RowCheck:
-    number: int  # the line in the file (the header is line 1)
-    values: dict[str, str]
-    problems: list[Any] = field(default_factory=list)
+class RowCheck(rows.RowCheck):
     outcome: str = SKIP
+    email: str = ""
     details: services.AttendeeDetails | None = None
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
-
-@dataclass
-class ImportCheck:
-    rows: list[RowCheck]
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for r in self.rows if r.ok and r.outcome == outcome)
-
+class ImportCheck(rows.ImportCheck):
     @property
     def confirmed(self) -> int:
         return self.count(CONFIRM)
@@ -106,22 +80,18 @@ class ImportCheck:
     def waitlisted(self) -> int:
         return self.count(WAITLIST)
 
-    @property
-    def refused(self) -> int:
-        return sum(1 for r in self.rows if not r.ok)
 
-    @property
-    def importable(self) -> list[RowCheck]:
-        return [r for r in self.rows if r.ok]
+def guess_mapping(header: list[str]) -> dict[str, str]:
+    return rows.guess_mapping(FIELDS, header)
 
 
 def _lookup(value: str, choices: list[tuple[str, Any]]) -> str | None:
     """The code whose code or label is `value` (any case), "" for an empty value."""
     if not value:
         return ""
-    wanted = _norm(value)
+    wanted = rows.normalise_header(value)
     for code, label in choices:
-        if wanted in (_norm(code), _norm(str(label))):
+        if wanted in (rows.normalise_header(code), rows.normalise_header(str(label))):
             return code
     return None
 
@@ -129,9 +99,9 @@ def _lookup(value: str, choices: list[tuple[str, Any]]) -> str | None:
 def _mode(value: str, offered: list[AttendanceMode]) -> AttendanceMode | None:
     if not value:
         return offered[0]
-    wanted = _norm(value)
+    wanted = rows.normalise_header(value)
     for mode in offered:
-        if wanted in MODE_WORDS[mode] or wanted == _norm(str(MODES[mode])):
+        if wanted in MODE_WORDS[mode] or wanted == rows.normalise_header(str(MODES[mode])):
             return mode
     return None
 
@@ -142,7 +112,7 @@ def _check_values(event: Event, values: dict[str, str]) -> tuple[list[Any], dict
     for name in ("first_name", "last_name"):
         value = values.get(name, "")
         if not value:
-            problems.append(_l("%(field)s is missing.", field=dict((f[0], f[1]) for f in FIELDS)[name]))
+            problems.append(_l("%(field)s is missing.", field=LABELS[name]))
             continue
         try:
             plain_name(None, SimpleNamespace(data=value))
@@ -152,7 +122,7 @@ def _check_values(event: Event, values: dict[str, str]) -> tuple[list[Any], dict
     for name, limit in LIMITS.items():
         if len(values.get(name, "")) > limit:
             problems.append(_l("%(field)s is longer than %(limit)s characters.",
-                               field=dict((f[0], f[1]) for f in FIELDS)[name], limit=limit))
+                               field=LABELS[name], limit=limit))
     try:
         clean["email"] = normalise_email(values.get("email", ""))
     except ValueError:
@@ -196,10 +166,9 @@ def check_rows(event: Event, staged: StagedImport, mapping: dict[str, str], *,
     """
     part_ids = [p.id for p in event.registrable_parts]
     checks: list[RowCheck] = []
-    for number, record_ in staged.as_records():
-        values = {name: record_.get(column, "").strip() for name, column in mapping.items() if column}
+    for number, values in rows.mapped_rows(staged, mapping):
         problems, clean = _check_values(event, values)
-        check = RowCheck(number, values, problems)
+        check = RowCheck(number, values, problems, email=clean.get("email", ""))
         if not problems:
             check.details = services.AttendeeDetails(
                 first_name=clean["first_name"], last_name=clean["last_name"], email=clean["email"],
@@ -208,15 +177,7 @@ def check_rows(event: Event, staged: StagedImport, mapping: dict[str, str], *,
                 part_ids=part_ids, language=clean["language"],
             )
         checks.append(check)
-    seen: dict[str, int] = {}
-    for check in checks:
-        if check.details is None:
-            continue
-        email = check.details.email
-        if email in seen:
-            check.problems.append(_l("The same address is on line %(line)s.", line=seen[email]))
-        else:
-            seen[email] = check.number
+    seen = rows.first_seen(checks, "email")
     registered = _already_registered(event, list(seen))
     used = capacity.read_used(event)
     for check in checks:
@@ -283,5 +244,3 @@ def import_registrations(event: Event, staged: StagedImport, mapping: dict[str, 
     return result
 
 
-def category_label(code: str) -> Any:
-    return CATEGORIES.get(code, code)
