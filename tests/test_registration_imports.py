@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.db import utcnow
+from app.events.models import EventStatus
 from app.extensions import db
 from app.imports.jobs import purge_staged_imports
 from app.imports.models import StagedImport
@@ -243,3 +244,14 @@ def test_a_list_longer_than_the_limit_is_refused_with_the_limit_named(app, signe
                           content_type="multipart/form-data")
     assert "The file has more than 3 rows; split it." in text(resp)
     assert db.session.scalar(sa.select(sa.func.count(StagedImport.id))) == 0
+
+
+def test_nobody_is_imported_into_a_cancelled_event(signed_in, event):
+    event.status = EventStatus.CANCELLED
+    db.session.commit()
+    staged = upload(signed_in, event, _people(2))
+    page = text(post_check(signed_in, event, staged))
+    assert "This event has been cancelled." in import_row(page, 2)
+    assert "Import 2 people" not in page
+    post_check(signed_in, event, staged, action="import")  # a hand-made request
+    assert registrations(event) == []

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
 from app.audit import record
-from app.events.models import Event
+from app.events.models import Event, EventStatus
 from app.extensions import db
 from app.imports import rows
 from app.imports.models import StagedImport
@@ -168,6 +168,8 @@ def check_rows(event: Event, staged: StagedImport, mapping: dict[str, str], *,
     checks: list[RowCheck] = []
     for number, values in rows.mapped_rows(staged, mapping):
         problems, clean = _check_values(event, values)
+        if event.status == EventStatus.CANCELLED:
+            problems.append(services.CLOSED_MESSAGES["cancelled"])
         check = RowCheck(number, values, problems, email=clean.get("email", ""))
         if not problems:
             check.details = services.AttendeeDetails(
