@@ -255,3 +255,9 @@ def test_nobody_is_imported_into_a_cancelled_event(signed_in, event):
     assert "Import 2 people" not in page
     post_check(signed_in, event, staged, action="import")  # a hand-made request
     assert registrations(event) == []
+
+
+def test_control_characters_in_a_file_are_dropped_not_stored(signed_in, event):
+    staged = upload(signed_in, event, HEADER.encode() + b"An\x00na;Bian\x07chi;anna@example.org;;;\n")
+    post_check(signed_in, event, staged, action="import")
+    assert [(r.first_name, r.last_name) for r in registrations(event)] == [("Anna", "Bianchi")]

@@ -24,6 +24,7 @@ from app.extensions import db
 from app.imports.models import StagedImport
 
 CELL_MAX = 500  # characters kept of one cell
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ImportFileError(DomainError):
@@ -42,7 +43,8 @@ def _cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return " ".join(str(value).split())[:CELL_MAX]
+    # Control characters (a NUL byte from a broken export) never reach the database.
+    return CONTROL.sub("", " ".join(str(value).split()))[:CELL_MAX]
 
 
 def _decode(data: bytes) -> str:
