@@ -23,6 +23,7 @@ CAPABILITIES = (
     "admin",
     "auth",
     "events",
+    "imports",
     "projects",
     "registrations",
     "calendars",

@@ -115,6 +115,14 @@ class Config:
     OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "90"))
     PRIVACY_TEXT_VERSION = os.environ.get("PRIVACY_TEXT_VERSION", "2026-01")
 
+    # An uploaded import file waits this long between preview and confirmation; then
+    # its staged rows (names and addresses) are deleted.
+    IMPORT_STAGING_MINUTES = 60
+    # Most data rows one import file may hold (registrants or subscribers). The import
+    # runs inside the request (~20-50 ms per registrant, ~20 ms per subscriber), so
+    # this keeps it well within the workers' 30 s timeout; longer lists are split.
+    IMPORT_MAX_ROWS = 300
+
     # Registration categories offered on the form (keys or labels); empty = the built-in list.
     REGISTRATION_CATEGORIES: list = []
     # PostgreSQL: how long a registration waits for the event's seat locks before the

@@ -1,6 +1,7 @@
 """A real SMTP server on 127.0.0.1 (aiosmtpd) that records messages and can be told to fail."""
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -11,6 +12,19 @@ from aiosmtpd.controller import Controller
 
 
 def free_port() -> int:
+    """A free loopback port; the first free one of TEST_PORTS (e.g. "5500-5509") when set,
+    so several test runs sharing a machine each stay in the range given to them."""
+    span = os.environ.get("TEST_PORTS", "")
+    if span:
+        low, high = (int(p) for p in span.split("-"))
+        for port in range(low, high + 1):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        raise RuntimeError(f"no free port in TEST_PORTS={span}")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -26,8 +26,10 @@ def campaigns():
         db.select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc()),
         per_page=20, error_out=False,
     )
-    counters = services.counters_for([c.id for c in page.items])
+    ids = [c.id for c in page.items]
+    counters = services.counters_for(ids)
     return render_template("newsletter/admin/campaigns.html", page=page, counters=counters,
+                           unsubscribed=services.unsubscribed_after(ids),
                            subscribers=services.subscriber_counts())
 
 
@@ -78,6 +80,7 @@ def detail(campaign_id: int):
         "newsletter/admin/detail.html",
         campaign=campaign,
         counters=services.campaign_counters(campaign.id),
+        unsubscribed=services.unsubscribed_after([campaign.id])[campaign.id],
         events=services.featured_events(campaign),
         schedule_form=ScheduleForm(),
         test_form=TestSendForm(data={"email": current_user.email}),

@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.db import utcnow
+from app.imports.forms import MappingForm
 
 LANGUAGE_CHOICES = [("it", "Italiano"), ("en", "English")]
 
@@ -145,3 +146,12 @@ class ScheduleForm(FlaskForm):
 class TestSendForm(FlaskForm):
     email = EmailField(_l("Send a test to"), filters=[_strip],
                        validators=[DataRequired(), Length(max=254), ValidEmail()])
+
+
+class SubscriberImportForm(MappingForm):
+    """The columns of an uploaded list of subscribers, and how to import them."""
+
+    confirmed = BooleanField(
+        _l("Import as already confirmed (no confirmation e-mail)"),
+        description=_l("Administrators only, when these people have already confirmed elsewhere."))
+    reason = StringField(_l("Why no confirmation e-mail is needed"), validators=[Optional(), Length(max=300)])

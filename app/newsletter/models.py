@@ -71,6 +71,10 @@ class Subscriber(TimestampMixin, db.Model):
     consent_user_agent: so.Mapped[str] = so.mapped_column(sa.String(400), default="")
     consent_version: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
     consent_source: so.Mapped[str] = so.mapped_column(sa.String(40), default="form")
+    # For an imported address: where its consent was given, as the importer stated it
+    # ("paper form, Mestre workshop 17/01/2022"), and for an import as confirmed the
+    # administrator's reason.
+    consent_note: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
     confirmed_at: so.Mapped[datetime | None]
     unsubscribed_at: so.Mapped[datetime | None]
 

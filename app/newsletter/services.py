@@ -358,6 +358,21 @@ def counters_for(campaign_ids: list[int]) -> dict[int, Counters]:
     return {cid: Counters(**found.get(cid, {})) for cid in campaign_ids}
 
 
+def unsubscribed_after(campaign_ids: list[int]) -> dict[int, int]:
+    """Per issue, how many people it reached unsubscribed after receiving it (one query)."""
+    if not campaign_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Delivery.campaign_id, sa.func.count())
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.campaign_id.in_(campaign_ids), Delivery.status == DeliveryStatus.SENT,
+               Subscriber.unsubscribed_at.is_not(None), Subscriber.unsubscribed_at >= Delivery.sent_at)
+        .group_by(Delivery.campaign_id)
+    ).all()
+    found = dict(rows)
+    return {cid: found.get(cid, 0) for cid in campaign_ids}
+
+
 def featured_events(campaign: Campaign) -> list[Event]:
     ids = list(campaign.featured_event_ids or [])
     if not ids:

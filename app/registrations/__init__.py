@@ -6,4 +6,4 @@ from app.admin import admin_blueprint
 bp = Blueprint("registrations", __name__)
 admin_bp = admin_blueprint("registrations_admin", __name__)
 
-from app.registrations import admin_views, receivers, views  # noqa: E402,F401
+from app.registrations import admin_views, import_views, receivers, views  # noqa: E402,F401

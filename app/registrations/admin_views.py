@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.admin import run_service
-from app.events.models import Event
+from app.events.models import Event, Project
 from app.events.permissions import can_manage
 from app.extensions import db
 from app.i18n import current_language
-from app.registrations import admin_bp, checkin_views, exports, services
+from app.registrations import admin_bp, checkin_views, exports, services, stats
 from app.registrations.forms import (
     MODES,
     STATUSES,
@@ -218,3 +218,17 @@ def delete_question(event_id: int, question_id: int):
         run_service(lambda: services.delete_question(question, by=current_user))
         flash(_("Question removed; answers already given stay with the registrations."), "success")
     return redirect(url_for(".questions", event_id=event.id))
+
+
+@admin_bp.get("/events/<int:event_id>/dashboard")
+def event_dashboard(event_id: int):
+    event = _event_or_404(event_id)
+    return render_template("registrations/admin/dashboard.html", event=event,
+                           stats=stats.event_stats(event), mode_label=stats.mode_label)
+
+
+@admin_bp.get("/projects/<int:project_id>/dashboard")
+def project_dashboard(project_id: int):
+    project = db.get_or_404(Project, project_id)
+    return render_template("registrations/admin/project_dashboard.html", project=project,
+                           stats=stats.project_stats(project, current_user))

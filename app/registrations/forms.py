@@ -32,6 +32,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
 from app.events.models import Event
 from app.i18n import current_language, format_short_day, format_time_range, tr
+from app.imports.forms import MappingForm
 from app.registrations import capacity
 from app.registrations.models import AttendanceMode, Question, QuestionKind, RegistrationStatus
 from app.registrations.services import AttendeeDetails
@@ -324,3 +325,12 @@ class MessageForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a POST carrying only the CSRF token."""
+
+
+class RegistrationImportForm(MappingForm):
+    """The columns of an uploaded list of registrants, and how to import them."""
+
+    send_emails = BooleanField(_l("Send each imported person the usual e-mails"), default=True,
+                               description=_l("Confirmation or waiting-list e-mail with the calendar invite."))
+    override = BooleanField(_l("Confirm beyond capacity"),
+                            description=_l("Everyone valid is confirmed even when no seats are left; recorded in the audit log."))
