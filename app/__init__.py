@@ -36,6 +36,7 @@ CAPABILITIES = (
     "directory",
     "seo",
     "ops",
+    "feedback",
 )
 
 

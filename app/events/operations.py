@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 
 from app.audit import record
 from app.db import utcnow
@@ -56,6 +57,7 @@ EVENT_FIELDS = frozenset({
     "contact_phone", "contact_notes", "online_join_url", "registration_mode",
     "registration_url", "registration_opens_at", "registration_closes_at", "capacity",
     "capacity_in_person", "capacity_online", "waitlist_enabled", "reminder_hours_before",
+    "email_note", "email_note_en",
 })
 # A change to any of these moves the iCalendar SEQUENCE: calendars must update the entry.
 SCHEDULE_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "venue_id", "format", "status"})
@@ -355,12 +357,17 @@ def unpublish_event(event: Event, *, user: User) -> None:
     )
 
 
-def cancel_event(event: Event, *, user: User) -> None:
-    """The page stays public with a cancelled banner; calendars receive STATUS:CANCELLED."""
+def cancel_event(event: Event, *, user: User, reason: str) -> None:
+    """The page stays public with a cancelled banner and the reason; calendars receive
+    STATUS:CANCELLED, and registrants an e-mail with the reason."""
     if event.status == EventStatus.CANCELLED:
         raise OperationError(_l("The event is already cancelled."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise OperationError(_l("Say why the event is cancelled."), field="reason")
     old = event.status
     event.status = EventStatus.CANCELLED
+    event.cancellation_reason = reason[:1000]
     event.cancelled_at = utcnow()
     if old == EventStatus.DRAFT:
         event.published_at = event.published_at or event.cancelled_at
@@ -680,8 +687,9 @@ def delete_venue(venue: Venue, *, user: User) -> None:
     used = _events_of(Event.venue_id, venue.id)
     if used:
         raise OperationError(
-            _l("This venue is used by %(count)d events: choose another venue for them first.",
-               count=len(used))
+            _ln("This venue is used by %(num)d event: choose another venue for it first.",
+                "This venue is used by %(num)d events: choose another venue for them first.",
+                len(used))
         )
     record("venue.delete", venue, user=user, summary=venue.name)
     db.session.delete(venue)

@@ -241,3 +241,14 @@ def retry_message(message: OutboxMessage, *, by: Any = None) -> None:
     message.claim_token = ""
     db.session.flush()
     record("outbox.retry", message, user=by, summary=message.recipient)
+
+
+def retry_messages(messages: list[OutboxMessage], *, by: Any = None) -> int:
+    """Queue again every FAILED message among `messages`; the others are left as they
+    are (already sent, or still trying). Returns how many were queued."""
+    queued = 0
+    for message in messages:
+        if message.status == OutboxStatus.FAILED:
+            retry_message(message, by=by)
+            queued += 1
+    return queued
