@@ -116,7 +116,7 @@ def retry_many():
     done = run_service(lambda: retry_messages(chosen, by=current_user), category="warning")
     if done.ok:
         queued = done.value
-        skipped = len(form.messages.data) - queued
+        skipped = len(chosen) - queued
         flash(ngettext("%(num)d message will be sent again shortly.",
                        "%(num)d messages will be sent again shortly.", queued), "success")
         if skipped:

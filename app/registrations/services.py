@@ -578,7 +578,7 @@ def answers_as_given(reg: Registration, questions: list[Question]) -> list[Given
     return given
 
 
-def _renumber(questions: list[Question]) -> None:
+def _renumber_questions(questions: list[Question]) -> None:
     for position, question in enumerate(questions):
         question.position = position
 
@@ -591,7 +591,7 @@ def add_question(event: Event, *, label: str, kind: QuestionKind, required: bool
                         options=options)
     where = len(existing) if position is None else max(0, min(position, len(existing)))
     existing.insert(where, question)
-    _renumber(existing)
+    _renumber_questions(existing)
     db.session.add(question)
     db.session.flush()
     record("registration.question_add", question, user=by, summary=question.label)
@@ -623,7 +623,7 @@ def move_question(question: Question, step: int, *, by: Any = None) -> None:
     if there == here:
         return
     questions.insert(there, questions.pop(here))
-    _renumber(questions)
+    _renumber_questions(questions)
     db.session.flush()
     record("registration.question_move", question, user=by, summary=question.label)
 
