@@ -73,7 +73,9 @@ def test_back_office_pages_in_italian_show_no_stored_keys(client, auth, admin):
     auth.login(admin)
     client.post(f"/admin/events/{event.id}/cancel", data={"reason": "Maltempo."})
 
-    pages = ["/admin/", "/admin/outbox", "/admin/outbox?status=failed", "/admin/audit",
+    first = db.session.scalar(sa.select(OutboxMessage.id).order_by(OutboxMessage.id))
+    pages = ["/admin/", "/admin/outbox", "/admin/outbox?status=failed", f"/admin/outbox/{first}",
+             "/admin/audit",
              "/admin/newsletter/subscribers", f"/admin/events/{event.id}/",
              f"/admin/events/{event.id}/registrations",
              f"/admin/events/{event.id}/registrations/questions", "/admin/feedback"]

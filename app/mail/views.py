@@ -135,7 +135,7 @@ def message(message_id: int):
     msg = _get_visible(message_id)
     event = db.session.get(Event, msg.event_id) if msg.event_id else None
     return render_template(
-        "mail/admin/message.html", message=msg, event=event, form=RetryForm(),
+        "mail/admin/message.html", message=msg, event=event, form=RetryForm(), kind_label=kind_label,
         mail_server=current_app.config["MAIL_SERVER"],
     )
 
