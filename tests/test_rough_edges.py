@@ -96,6 +96,19 @@ def test_the_audit_filter_names_objects_in_italian(client, auth, admin):
     assert "Relatore aggiunto" in page
 
 
+def test_the_audit_log_names_changed_fields_in_italian(client, auth, admin):
+    from app.audit import record
+
+    event = EventFactory()
+    record("event.update", event, user=admin, summary=event.title,
+           changes={"reminder_hours_before": [24, 48], "email_note": ["", "Portare un documento"]})
+    db.session.commit()
+    auth.login(admin)
+    page = visible(text(client.get("/admin/audit")))
+    assert "Promemoria (ore prima dell" in page and "Nota per le e-mail (italiano)" in page
+    assert "reminder_hours_before" not in page and "email_note" not in page
+
+
 def test_the_subscriber_list_speaks_italian_and_counts_agree(client, auth, admin):
     SubscriberFactory(status=SubscriberStatus.ACTIVE)
     SubscriberFactory(status=SubscriberStatus.UNSUBSCRIBED)

@@ -81,6 +81,37 @@ OBJECT_TYPES = {
 }
 
 
+# The changed fields an entry lists ("changes": {field: [before, after]}).
+FIELDS = {
+    "accessibility_notes": _l("Accessibility"), "acronym": _l("Acronym"), "active": _l("Active"),
+    "address": _l("Address"), "affiliation": _l("Affiliation"), "bio": _l("Biography"),
+    "budget": _l("Budget"), "capacity": _l("Places in total"),
+    "capacity_in_person": _l("Places in the room"), "capacity_online": _l("Places online"),
+    "city": _l("City"), "contact_email": _l("Contact e-mail"), "contact_name": _l("Contact office or person"),
+    "contact_notes": _l("Address and opening hours"), "contact_phone": _l("Contact phone"),
+    "country": _l("Country"), "description": _l("Description"),
+    "email_note": _l("Note for the e-mails (Italian)"), "email_note_en": _l("Note for the e-mails (English)"),
+    "ends_at": _l("Ends"), "ends_on": _l("End date"), "format": _l("Format"), "funding": _l("Funding"),
+    "kind": _l("Kind"), "label": _l("Question"), "language": _l("Language"), "latitude": _l("Latitude"),
+    "longitude": _l("Longitude"), "name": _l("Name"), "online_join_url": _l("Link to join online"),
+    "options": _l("Options"), "partners": _l("Partners"), "postcode": _l("Postcode"),
+    "priority": _l("Priority"), "programme": _l("Programme"), "project_id": _l("Project"),
+    "registrable": _l("Separate registration"), "registration_closes_at": _l("Registration closes"),
+    "registration_mode": _l("Registration"), "registration_opens_at": _l("Registration opens"),
+    "registration_url": _l("External registration page"),
+    "reminder_hours_before": _l("Reminder (hours before the start)"), "required": _l("Required"),
+    "role": _l("Role"), "room": _l("Room"), "session_id": _l("Session"), "slug": _l("Web address"),
+    "starts_at": _l("Starts"), "starts_on": _l("Start date"), "status": _l("Status"),
+    "summary": _l("Summary"), "timezone": _l("Time zone"), "title": _l("Title"), "url": _l("Address (URL)"),
+    "venue_id": _l("Venue"), "visibility": _l("Visibility"), "waitlist_enabled": _l("Waiting list when full"),
+    "website": _l("Website"),
+}
+
+
+def field_label(name: str) -> str:
+    return str(FIELDS[name]) if name in FIELDS else name.replace("_", " ")
+
+
 def action_label(action: str) -> str:
     return str(ACTIONS.get(action, _l("Other change")))
 
