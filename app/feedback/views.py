@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.extensions import csrf, db, limiter
 from app.feedback import bp, services
 from app.feedback.services import REASONS_NO, REASONS_YES
+from app.forms import choice
 
 
 class RatingForm(FlaskForm):
@@ -24,8 +25,8 @@ class RatingForm(FlaskForm):
         csrf = False  # see the module's first lines
 
     path = HiddenField(validators=[DataRequired(), Length(max=300)])
-    useful = RadioField(choices=[("yes", ""), ("no", "")], validators=[DataRequired()])
-    reason = SelectField(choices=[("", "")] + [(k, k) for k in (*REASONS_YES, *REASONS_NO)],
+    useful = RadioField(choices=[choice("yes", "yes"), choice("no", "no")], validators=[DataRequired()])
+    reason = SelectField(choices=[choice("", "")] + [choice(k, k) for k in (*REASONS_YES, *REASONS_NO)],
                          validators=[Optional()])
 
 
