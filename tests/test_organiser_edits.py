@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from app.audit import AuditEntry
 from app.auth.models import Role
 from app.events.models import EventStatus
 from app.extensions import db
@@ -321,3 +322,23 @@ def test_retried_messages_are_in_the_audit_log_by_name(client, auth, event):
     page = text(client.get("/admin/audit"))
     assert "E-mail inviata di nuovo" in page and "outbox.retry" not in page
     assert re.search(r'<option value="outboxmessage"[^>]*>E-mail</option>', page)
+
+
+def test_retrying_many_costs_what_retrying_a_few_does(client, auth, organiser, event, count_queries):
+    db.session.commit()
+    auth.login(organiser)
+    client.get("/admin/outbox")
+
+    def retry(n: int) -> int:
+        messages = [message(event, recipient=f"r{n}-{i}@example.org") for i in range(n)]
+        db.session.commit()
+        ids = [m.id for m in messages]
+        client.get("/admin/outbox")
+        with count_queries() as statements:
+            client.post("/admin/outbox/retry", data={"messages": ids})
+        return statements()
+
+    assert retry(3) == retry(30)
+    entries = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                                .where(AuditEntry.action == "outbox.retry"))
+    assert entries == 33
