@@ -37,6 +37,7 @@ CAPABILITIES = (
     "directory",
     "seo",
     "ops",
+    "feedback",
 )
 
 

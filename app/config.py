@@ -130,6 +130,7 @@ class Config:
     REGISTRATION_LOCK_TIMEOUT_MS = 5000
     # How often one address may send the public registration form (Flask-Limiter syntax).
     REGISTRATION_RATE_LIMIT = "10 per minute"
+    FEEDBACK_RATE_LIMIT = "20 per hour"  # "Was this page useful?" answers per client address
 
     EVENTS_PER_PAGE = 20
     # Serve anonymous event pages and the catalogue from the shared page cache.

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_timezone_name
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from markupsafe import Markup
@@ -129,6 +129,13 @@ def format_datetime_local(dt: datetime | None, tz: str = "Europe/Rome", lang: st
     return f"{format_date(ldt, 'd MMM y', locale=lang)} {_time(ldt, lang)}"
 
 
+def format_zone(dt: datetime, tz: str, lang: str | None = None) -> str:
+    """The zone's name at that instant, and its identifier: 'Ora legale dell’Europa
+    centrale (Europe/Rome)' / 'Central European Summer Time (Europe/Rome)'."""
+    lang = lang or current_language()
+    return f"{get_timezone_name(local(dt, tz), width='long', locale=lang)} ({tz})"
+
+
 def register_filters(app) -> None:
     app.jinja_env.filters["event_when"] = lambda e, lang=None: format_event_when(
         e.starts_at, e.ends_at, e.timezone, lang
@@ -143,3 +150,4 @@ def register_filters(app) -> None:
     app.jinja_env.filters["tr"] = tr
     app.jinja_env.filters["lang_attr"] = lang_attr
     app.jinja_env.filters["text_lang"] = lambda obj, field, lang=None: localized(obj, field, lang).lang
+    app.jinja_env.filters["zone_name"] = format_zone

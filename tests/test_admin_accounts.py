@@ -111,7 +111,7 @@ def test_a_venue_in_use_is_not_deleted(client, auth):
     EventFactory(venue=venue)
     db.session.commit()
     resp = client.post(f"/admin/venues/{venue.id}/delete", follow_redirects=True)
-    assert "è usata da 1 eventi" in resp.get_data(as_text=True)
+    assert "è usata da 1 evento:" in resp.get_data(as_text=True)
     assert db.session.get(Venue, venue.id) is not None
 
 
@@ -120,11 +120,11 @@ def test_the_audit_log_shows_who_changed_what_and_filters_by_object(client, auth
     event = EventFactory(title="Webinar turismo")
     other = EventFactory(title="Altro evento")
     db.session.commit()
-    client.post(f"/admin/events/{event.id}/cancel")
+    client.post(f"/admin/events/{event.id}/cancel", data={"reason": "Sala non disponibile."})
     client.post(f"/admin/events/{other.id}/unpublish")
     page = client.get(f"/admin/audit?object_type=event&object_id={event.id}").get_data(as_text=True)
-    assert "event.cancel" in page and "admin@example.org" in page
-    assert "event.unpublish" not in page
+    assert "Evento annullato" in page and "admin@example.org" in page
+    assert "Evento ritirato" not in page
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "event.cancel"))
     assert entry.user_id == admin.id and entry.object_id == event.id
 

@@ -151,7 +151,7 @@ def test_publish_then_cancel_keeps_the_page_public_with_a_banner(client, organis
     resp = client.post(f"/admin/events/{event.id}/publish", follow_redirects=True)
     assert "L&#39;evento è pubblicato." in resp.get_data(as_text=True)
     assert client.get(f"/events/{event.slug}/").status_code == 200
-    client.post(f"/admin/events/{event.id}/cancel")
+    client.post(f"/admin/events/{event.id}/cancel", data={"reason": "Il relatore è malato."})
     assert db.session.get(Event, event.id).status == EventStatus.CANCELLED
     public = client.get(f"/events/{event.slug}/")
     assert public.status_code == 200
@@ -330,7 +330,7 @@ def test_a_refused_action_explains_why(client, organiser):
                        data=dict(EVENT_FORM, slug=event.slug)).get_data(as_text=True)
     assert "resterebbe fuori dall&#39;evento" in page
     assert "<script>alert(1)" not in page
-    client.post(f"/admin/events/{event.id}/cancel")
+    client.post(f"/admin/events/{event.id}/cancel", data={"reason": "Sala non disponibile."})
     resp = client.post(f"/admin/events/{event.id}/publish", follow_redirects=True)
     assert "non può essere ripubblicato" in resp.get_data(as_text=True)
     assert db.session.get(Event, event.id).status == EventStatus.CANCELLED

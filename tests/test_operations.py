@@ -155,7 +155,7 @@ def test_publish_unpublish_cancel_send_their_signals(app):
         ops.unpublish_event(event, user=user)
     assert updated[0][1]["changes"]["status"] == (EventStatus.PUBLISHED, EventStatus.DRAFT)
     with caught(signals.event_cancelled) as cancelled:
-        ops.cancel_event(event, user=user)
+        ops.cancel_event(event, user=user, reason="The speaker is ill.")
     assert cancelled[0][0] is event
     assert event.is_cancelled and event.is_public and event.cancelled_at is not None
     with pytest.raises(ops.OperationError):

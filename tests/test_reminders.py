@@ -187,7 +187,7 @@ def test_cancelled_registrations_and_events_get_no_reminders(app):
     assert reminders_of(leaving)[ReminderKind.DAY_BEFORE].status == ReminderStatus.SKIPPED
     assert reminders_of(staying)[ReminderKind.DAY_BEFORE].status == ReminderStatus.PENDING
 
-    operations.cancel_event(event, user=organiser)
+    operations.cancel_event(event, user=organiser, reason="The venue is closed.")
     db.session.commit()
     assert reminders_of(staying)[ReminderKind.DAY_BEFORE].status == ReminderStatus.SKIPPED
     assert run_job_at(event.starts_at - timedelta(hours=2)) == (0, 0)

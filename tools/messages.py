@@ -52,7 +52,7 @@ def sources(pkg: str) -> list[Path]:
 def extract(pkg: str, pot: Path) -> None:
     srcs = [str(p.relative_to(ROOT)) for p in sources(pkg)]
     subprocess.run(
-        [PYBABEL, "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "_lp:1c,2", "--no-location",
+        [PYBABEL, "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "_lp:1c,2", "-k", "_ln:1,2", "--no-location",
          "--omit-header", "-o", str(pot), *srcs],
         cwd=ROOT, check=True,
     )

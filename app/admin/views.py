@@ -7,6 +7,7 @@ from flask import render_template, request
 from app.admin import bp
 from app.admin.shell import DASHBOARD_PANELS, admin_required
 from app.audit import AuditEntry
+from app.audit.labels import action_label, field_label, object_type_label
 from app.extensions import db
 
 
@@ -36,5 +37,7 @@ def audit():
     types = db.session.scalars(
         sa.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)
     ).all()
-    return render_template("admin/audit.html", page=page, types=[t for t in types if t],
-                           filters={"object_type": object_type, "object_id": object_id})
+    return render_template(
+        "admin/audit.html", page=page,
+        types=sorted(((t, object_type_label(t)) for t in types if t), key=lambda t: t[1]),
+        action_label=action_label, field_label=field_label, filters={"object_type": object_type, "object_id": object_id})

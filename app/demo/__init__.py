@@ -4,8 +4,10 @@ The data are in seed.json: projects, venues, speakers, the Chamber's contact and
 events with their sessions and materials. Times are written in the event's own time
 zone, either as a date ("2022-04-20 14:00") or, for the upcoming events, relative to
 the day of loading ("today+14 10:00"; "now-1d" is a day before the moment of loading),
-so the site always has something to register for. "{token}" in a join link becomes a
-fresh secret.
+so the site always has something to register for. An upcoming event's days move
+forward together, keeping their spacing, to the first working days that fit (no
+weekend, public holiday or Christmas and August break), and to the weekday named by
+its "first_weekday", if any. "{token}" in a join link becomes a fresh secret.
 
 Everything is looked up by slug or e-mail first, so loading twice creates nothing twice.
 `load()` is the body of `flask demo load`: it yields lines to print and commits once.
@@ -56,6 +58,69 @@ def _instant(text: str, tz: ZoneInfo, today: date, now: datetime) -> datetime:
     return local.astimezone(UTC)
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+# Italian public holidays (month, day), besides Easter Monday.
+HOLIDAYS = {(1, 1), (1, 6), (4, 25), (5, 1), (6, 2), (8, 15), (11, 1), (12, 8), (12, 25), (12, 26)}
+
+
+def _easter_monday(year: int) -> date:
+    """Anonymous Gregorian computus."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    ell = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * ell) // 451
+    month, day = divmod(h + ell - 7 * m + 114, 31)
+    return date(year, month, day + 1) + timedelta(days=1)
+
+
+def is_working_day(day: date) -> bool:
+    """A day an event of the Chamber could plausibly take place on."""
+    if day.weekday() >= 5 or (day.month, day.day) in HOLIDAYS or day == _easter_monday(day.year):
+        return False
+    christmas_break = (day.month == 12 and day.day >= 24) or (day.month == 1 and day.day <= 6)
+    august_break = day.month == 8 and 8 <= day.day <= 24
+    return not (christmas_break or august_break)
+
+
+def _offsets(event: dict) -> list[int]:
+    """The "today+N" day numbers of the event's and its sessions' start and end."""
+    found = []
+    for record in (event, *event.get("sessions", [])):
+        for name in ("starts_at", "ends_at"):
+            if match := RELATIVE.match(str(record.get(name, ""))):
+                found.append(int(match.group(1)))
+    return found
+
+
+def _shift(event: dict, today: date) -> int:
+    """Days to add so that every day of the event is a working day (and the first one
+    the weekday asked for): the smallest such number."""
+    offsets = _offsets(event)
+    if not offsets:
+        return 0
+    weekday = event.get("first_weekday")
+    for shift in range(0, 60):
+        first = today + timedelta(days=min(offsets) + shift)
+        if weekday and WEEKDAYS.index(weekday) != first.weekday():
+            continue
+        if all(is_working_day(today + timedelta(days=n + shift)) for n in offsets):
+            return shift
+    return 0
+
+
+def _moved(values: dict, shift: int) -> dict:
+    out = dict(values)
+    for name in TIME_FIELDS:
+        if shift and (match := RELATIVE.match(str(out.get(name, "")))):
+            days, hour, minute = match.groups()
+            out[name] = f"today{int(days) + shift:+d} {hour}:{minute}"
+    return out
+
+
 def _typed(kind: str, values: dict[str, Any], tz: ZoneInfo, today: date,
            now: datetime) -> dict[str, Any]:
     out = dict(values)
@@ -85,8 +150,11 @@ def seed(today: date, now: datetime | None = None) -> dict[str, Any]:
     events = []
     for event in data["events"]:
         tz = ZoneInfo(event.get("timezone", "Europe/Rome"))
-        typed = _typed("event", event, tz, today, now)
-        typed["sessions"] = [_typed("session", s, tz, today, now) for s in event.get("sessions", [])]
+        shift = _shift(event, today)
+        event.pop("first_weekday", None)
+        typed = _typed("event", _moved(event, shift), tz, today, now)
+        typed["sessions"] = [_typed("session", _moved(s, shift), tz, today, now)
+                             for s in event.get("sessions", [])]
         typed["materials"] = [_typed("material", m, tz, today, now)
                               for m in event.get("materials", [])]
         events.append(typed)

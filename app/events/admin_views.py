@@ -17,6 +17,7 @@ from app.db import utcnow
 from app.events import admin_bp
 from app.events import operations as ops
 from app.events.forms import (
+    CancelEventForm,
     EventForm,
     MaterialForm,
     ProjectForm,
@@ -138,8 +139,12 @@ def event_detail(event_id: int):
         )
     ).unique().one_or_none() or abort(404)
     require_manage(event)
-    return render_template("events/admin/event_detail.html", event=event,
-                           panels=panels_for("admin", event))
+    return _event_page(event, CancelEventForm())
+
+
+def _event_page(event: Event, cancel_form: CancelEventForm, status: int = 200):
+    return render_template("events/admin/event_detail.html", event=event, cancel_form=cancel_form,
+                           panels=panels_for("admin", event)), status
 
 
 @admin_bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
@@ -160,12 +165,24 @@ def event_edit(event_id: int):
 EVENT_ACTIONS = {
     "publish": (ops.publish_event, _l("The event is published.")),
     "unpublish": (ops.unpublish_event, _l("The event is withdrawn: it is a draft again.")),
-    "cancel": (ops.cancel_event,
-               _l("The event is cancelled: its page stays online with a notice.")),
 }
 
 
-@admin_bp.post("/events/<int:event_id>/<any(publish, unpublish, cancel):action>")
+@admin_bp.post("/events/<int:event_id>/cancel")
+def event_cancel(event_id: int):
+    event = _event_or_404(event_id)
+    form = CancelEventForm()
+    if form.validate_on_submit():
+        done = run_service(lambda: ops.cancel_event(
+            event, user=current_user, reason=form.reason.data), form)
+        if done.ok:
+            flash(_("The event is cancelled: its page stays online with a notice."), "success")
+            return redirect(url_for("events_admin.event_detail", event_id=event_id))
+    # The reason is missing or refused: the page again, the error beside the field.
+    return _event_page(event, form, 400)
+
+
+@admin_bp.post("/events/<int:event_id>/<any(publish, unpublish):action>")
 def event_action(event_id: int, action: str):
     event = _event_or_404(event_id)
     check_post()

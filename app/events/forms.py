@@ -170,6 +170,18 @@ class EventForm(BaseForm):
         _l("Reminder (hours before the start)"), default=24,
         validators=[InputRequired(), NumberRange(min=0, max=720)],
     )
+    email_note = TextAreaField(
+        _l("Note for the e-mails (Italian)"), validators=[Optional(), Length(max=500)],
+        description=_l("A short practical note added to the confirmation and reminder e-mails, "
+                       "e.g. “bring an ID for the entrance”."),
+        render_kw={"rows": 2},
+    )
+    email_note_en = TextAreaField(
+        _l("Note for the e-mails (English)"), validators=[Optional(), Length(max=500)],
+        description=_l("For registrants who use the site in English; empty: they read the "
+                       "Italian note."),
+        render_kw={"rows": 2},
+    )
 
     def __init__(self, *args, venues=(), projects=(), users=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -239,7 +251,17 @@ class EventForm(BaseForm):
             "capacity_online": self.capacity_online.data,
             "waitlist_enabled": bool(self.waitlist_enabled.data),
             "reminder_hours_before": self.reminder_hours_before.data,
+            "email_note": (self.email_note.data or "").strip(),
+            "email_note_en": (self.email_note_en.data or "").strip(),
         }
+
+
+class CancelEventForm(BaseForm):
+    reason = TextAreaField(
+        _l("Reason for the cancellation"), validators=[DataRequired(), Length(max=1000)],
+        description=_l("Shown on the event page and in the e-mail to registered people."),
+        render_kw={"rows": 3},
+    )
 
 
 class SessionForm(BaseForm):

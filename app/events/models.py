@@ -199,6 +199,12 @@ class Event(TimestampMixin, db.Model):
     sequence: so.Mapped[int] = so.mapped_column(default=0)
     published_at: so.Mapped[datetime | None]
     cancelled_at: so.Mapped[datetime | None]
+    # Why the event was cancelled: shown on its page and in the e-mail to registrants.
+    cancellation_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # A short practical note for confirmation and reminder e-mails ("bring an ID"),
+    # in Italian and English; registrants read theirs, falling back to Italian.
+    email_note: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    email_note_en: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
 
     venue: so.Mapped[Venue | None] = so.relationship(lazy="joined")
     project: so.Mapped[Project | None] = so.relationship(back_populates="events", lazy="joined")
@@ -233,6 +239,12 @@ class Event(TimestampMixin, db.Model):
     @property
     def registrable_parts(self) -> list[Session]:
         return [s for s in self.sessions if s.registrable]
+
+    def email_note_for(self, language: str) -> str:
+        """The e-mail note in the registrant's language, else the Italian one."""
+        if language == "en" and self.email_note_en.strip():
+            return self.email_note_en.strip()
+        return (self.email_note or "").strip()
 
     def is_past(self, now: datetime | None = None) -> bool:
         return self.ends_at < (now or utcnow())

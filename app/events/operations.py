@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 
 from app.audit import record
 from app.db import utcnow
@@ -57,6 +58,7 @@ EVENT_FIELDS = frozenset({
     "registration_url", "registration_opens_at", "registration_closes_at", "capacity",
     "capacity_in_person", "capacity_online", "waitlist_enabled", "reminder_hours_before",
     "title_en", "summary_en", "description_en",
+    "email_note", "email_note_en",
 })
 # A change to any of these moves the iCalendar SEQUENCE: calendars must update the entry.
 SCHEDULE_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "venue_id", "format", "status"})
@@ -363,12 +365,17 @@ def unpublish_event(event: Event, *, user: User) -> None:
     )
 
 
-def cancel_event(event: Event, *, user: User) -> None:
-    """The page stays public with a cancelled banner; calendars receive STATUS:CANCELLED."""
+def cancel_event(event: Event, *, user: User, reason: str) -> None:
+    """The page stays public with a cancelled banner and the reason; calendars receive
+    STATUS:CANCELLED, and registrants an e-mail with the reason."""
     if event.status == EventStatus.CANCELLED:
         raise OperationError(_l("The event is already cancelled."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise OperationError(_l("Say why the event is cancelled."), field="reason")
     old = event.status
     event.status = EventStatus.CANCELLED
+    event.cancellation_reason = reason[:1000]
     event.cancelled_at = utcnow()
     if old == EventStatus.DRAFT:
         event.published_at = event.published_at or event.cancelled_at
@@ -682,9 +689,10 @@ def update_venue(venue: Venue, values: Mapping[str, Any], *, user: User) -> dict
 
 def delete_venue(venue: Venue, *, user: User) -> None:
     used = _events_of(Event.venue_id, venue.id)
-    _delete_unused(venue, used, venue.name, user=user, refusal=_l(
-        "This venue is used by %(count)d events: choose another venue for them first.",
-        count=len(used)))
+    _delete_unused(venue, used, venue.name, user=user, refusal=_ln(
+        "This venue is used by %(num)d event: choose another venue for it first.",
+        "This venue is used by %(num)d events: choose another venue for them first.",
+        len(used)))
 
 
 def _validate_project(values: Mapping[str, Any], project: Project | None) -> None:
@@ -734,9 +742,10 @@ def update_project(project: Project, values: Mapping[str, Any], *,
 
 def delete_project(project: Project, *, user: User) -> None:
     used = _events_of(Event.project_id, project.id)
-    _delete_unused(project, used, project.name, user=user, refusal=_l(
-        "This project has %(count)d events: move them to another project first.",
-        count=len(used)))
+    _delete_unused(project, used, project.name, user=user, refusal=_ln(
+        "This project has %(num)d event: move it to another project first.",
+        "This project has %(num)d events: move them to another project first.",
+        len(used)))
 
 
 def _delete_unused(obj: Venue | Project, used: list[Event], summary: str, *, user: User,

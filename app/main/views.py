@@ -1,7 +1,16 @@
 """Site-wide pages."""
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from sqlalchemy import text
 
 from app.events import services as event_services
@@ -16,6 +25,13 @@ def home():
     upcoming = event_services.upcoming_events(limit=6)
     recordings = event_services.latest_recordings(limit=4)
     return render_template("main/home.html", upcoming=upcoming, recordings=recordings)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and feed readers ask for /favicon.ico whatever the page links to."""
+    return send_from_directory(current_app.static_folder, "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=7 * 86400)
 
 
 @bp.get("/healthz")

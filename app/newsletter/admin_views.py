@@ -9,9 +9,9 @@ from app.admin import admin_required, run_service
 from app.auth.services import is_back_office_address
 from app.extensions import db
 from app.mail.outbox import queue_email
-from app.newsletter import admin_bp, services
+from app.newsletter import admin_bp, labels, services
 from app.newsletter.forms import CampaignForm, ConfirmForm, ScheduleForm, SendNowForm, TestSendForm
-from app.newsletter.models import Campaign, Subscriber
+from app.newsletter.models import Campaign, Subscriber, SubscriberStatus
 from app.newsletter.sending import campaign_context, render_campaign, smtp_transport
 from app.security.headers import allow_framing
 
@@ -190,7 +190,10 @@ def subscribers():
     if q:
         stmt = stmt.where(Subscriber.email.contains(q, autoescape=True))
     page = db.paginate(stmt, per_page=50, error_out=False)
+    counts = services.subscriber_counts()
     return render_template("newsletter/admin/subscribers.html", page=page, q=q,
-                           counts=services.subscriber_counts())
+                           count_lines=[labels.count_line(s.value, counts[s.value])
+                                        for s in SubscriberStatus if counts.get(s.value)],
+                           status_label=labels.status_label, source_label=labels.source_label)
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.admin import run_service
@@ -105,7 +106,8 @@ def registration_detail(reg_id: int):
             flash(_("Registration saved."), "success")
             return redirect(url_for(".registration_detail", reg_id=reg.id))
     return render_template("registrations/admin/form.html", event=event, form=form, registration=reg,
-                           action_form=ConfirmForm(), questions=questions, statuses=STATUSES, modes=MODES)
+                           action_form=ConfirmForm(), questions=questions, statuses=STATUSES, modes=MODES,
+                           given=services.answers_as_given(reg, questions))
 
 
 def _back(reg: Registration):
@@ -186,9 +188,19 @@ def message(event_id: int):
         count = run_service(lambda: services.message_registrants(
             event, form.subject.data.strip(), form.body.data, status=form.status.data,
             mode=form.mode.data, by=current_user)).value
-        flash(_("Message queued for %(count)s people.", count=count), "success")
+        flash(ngettext("Message queued for %(num)d person.", "Message queued for %(num)d people.",
+                       count), "success")
         return redirect(url_for(".event_registrations", event_id=event.id))
     return render_template("registrations/admin/message.html", event=event, form=form)
+
+
+def _question_or_404(event: Event, question_id: int) -> Question:
+    question = db.session.scalar(
+        sa.select(Question).where(Question.id == question_id, Question.event_id == event.id)
+    )
+    if question is None:
+        abort(404)
+    return question
 
 
 @admin_bp.route("/events/<int:event_id>/registrations/questions", methods=["GET", "POST"])
@@ -199,21 +211,47 @@ def questions(event_id: int):
         run_service(lambda: services.add_question(
             event, label=form.label.data.strip(), kind=QuestionKind(form.kind.data),
             required=form.required.data, options=form.options.data or "",
-            position=form.position.data or 0, by=current_user))
+            by=current_user), form)
         flash(_("Question added."), "success")
         return redirect(url_for(".questions", event_id=event.id))
     return render_template("registrations/admin/questions.html", event=event, form=form,
                            questions=event_questions(event), delete_form=ConfirmForm())
 
 
+@admin_bp.route("/events/<int:event_id>/registrations/questions/<int:question_id>/edit",
+                methods=["GET", "POST"])
+def edit_question(event_id: int, question_id: int):
+    event = _event_or_404(event_id)
+    question = _question_or_404(event, question_id)
+    form = QuestionForm(obj=None if request.method == "POST" else question)
+    if request.method == "GET":
+        form.kind.data = question.kind.value
+    if form.validate_on_submit():
+        done = run_service(lambda: services.update_question(
+            question, label=form.label.data.strip(), kind=QuestionKind(form.kind.data),
+            required=form.required.data, options=form.options.data or "", by=current_user), form)
+        if done.ok:
+            flash(_("Question saved; answers already given keep the wording they answered."),
+                  "success")
+            return redirect(url_for(".questions", event_id=event.id))
+    return render_template("registrations/admin/question_edit.html", event=event, form=form,
+                           question=question)
+
+
+@admin_bp.post("/events/<int:event_id>/registrations/questions/<int:question_id>/<any(up, down):direction>")
+def move_question(event_id: int, question_id: int, direction: str):
+    event = _event_or_404(event_id)
+    question = _question_or_404(event, question_id)
+    if ConfirmForm().validate_on_submit():
+        run_service(lambda: services.move_question(
+            question, -1 if direction == "up" else 1, by=current_user))
+    return redirect(url_for(".questions", event_id=event.id, _anchor=f"question-{question.id}"))
+
+
 @admin_bp.post("/events/<int:event_id>/registrations/questions/<int:question_id>/delete")
 def delete_question(event_id: int, question_id: int):
     event = _event_or_404(event_id)
-    question = db.session.scalar(
-        sa.select(Question).where(Question.id == question_id, Question.event_id == event.id)
-    )
-    if question is None:
-        abort(404)
+    question = _question_or_404(event, question_id)
     if ConfirmForm().validate_on_submit():
         run_service(lambda: services.delete_question(question, by=current_user))
         flash(_("Question removed; answers already given stay with the registrations."), "success")

@@ -8,12 +8,12 @@ from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -24,7 +24,6 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
@@ -161,6 +160,7 @@ class RegistrationForm(FlaskForm):
             consent=bool(self.privacy_consent and self.privacy_consent.data),
             newsletter_opt_in=bool(self.newsletter_opt_in and self.newsletter_opt_in.data),
             answers=self.answers(),
+            answer_labels={str(q.id): q.label for q in getattr(self, "_questions", [])},
             language=language,
         )
 
@@ -246,7 +246,7 @@ def _left_text(left: int | None) -> str:
         return ""
     if left == 0:
         return str(_l("full"))
-    return str(_l("%(n)d left", n=left))
+    return str(_ln("%(num)d seat left", "%(num)d seats left", left))
 
 
 def _mode_label(mode: AttendanceMode, availability, parts=()) -> str:
@@ -299,7 +299,6 @@ class QuestionForm(FlaskForm):
     ])
     options = TextAreaField(_l("Options, one per line"), validators=[Optional(), Length(max=3000)])
     required = BooleanField(_l("Required"))
-    position = IntegerField(_l("Position"), default=0, validators=[Optional(), NumberRange(min=0, max=999)])
 
     def validate_options(self, field) -> None:
         if self.kind.data in (QuestionKind.SINGLE.value, QuestionKind.MULTIPLE.value):

@@ -65,6 +65,9 @@ class Registration(TimestampMixin, db.Model):
     consent_at: so.Mapped[datetime | None]
     newsletter_opt_in: so.Mapped[bool] = so.mapped_column(default=False)
     answers: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    # Each answered question's wording when it was answered ({question id: label}):
+    # an organiser may reword or remove a question later, the answer keeps its question.
+    answer_labels: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON, default=dict)
     checked_in_at: so.Mapped[datetime | None]
     cancelled_at: so.Mapped[datetime | None]
     anonymised_at: so.Mapped[datetime | None]

@@ -127,6 +127,8 @@ class AttendeeDetails:
     consent: bool = False
     newsletter_opt_in: bool = False
     answers: dict[str, Any] = field(default_factory=dict)
+    # The wording of each answered question as the person saw it ({question id: label}).
+    answer_labels: dict[str, str] = field(default_factory=dict)
     language: str = "it"
 
 
@@ -278,6 +280,7 @@ def register_attendee(
         consent_at=now if details.consent else None,
         newsletter_opt_in=details.newsletter_opt_in,
         answers=dict(details.answers),
+        answer_labels={k: v for k, v in details.answer_labels.items() if k in details.answers},
         parts=parts,
     )
     keys = capacity.keys_for(details.attendance_mode, [p.id for p in parts])
@@ -521,6 +524,7 @@ def update_registration(reg: Registration, details: AttendeeDetails, *, by: Any 
     for name in ("first_name", "last_name", "email", "organisation", "category", "country",
                  "attendance_mode", "needs"):
         setattr(reg, name, getattr(details, name))
+    reg.answer_labels = _kept_labels(reg, details)
     reg.answers = dict(details.answers)
     reg.parts = parts
     db.session.flush()
@@ -535,15 +539,102 @@ def update_registration(reg: Registration, details: AttendeeDetails, *, by: Any 
 # --- questions ---------------------------------------------------------------------
 
 
+def _kept_labels(reg: Registration, details: AttendeeDetails) -> dict[str, str]:
+    """An unchanged answer keeps the wording it answered; a new or changed one takes today's."""
+    old_answers, old_labels = reg.answers or {}, reg.answer_labels or {}
+    labels = {}
+    for key, value in details.answers.items():
+        if key in old_labels and old_answers.get(key) == value:
+            labels[key] = old_labels[key]
+        elif key in details.answer_labels:
+            labels[key] = details.answer_labels[key]
+    return labels
+
+
+@dataclass
+class GivenAnswer:
+    """One answer as the registrant gave it, with the question's wording at the time."""
+
+    label: str
+    value: Any
+    # Today's wording when the question was reworded since; "" when it is the same.
+    current_label: str = ""
+    removed: bool = False
+
+
+def answers_as_given(reg: Registration, questions: list[Question]) -> list[GivenAnswer]:
+    """The registration's answers in the form's order, then those to removed questions."""
+    answers, labels = reg.answers or {}, reg.answer_labels or {}
+    given, seen = [], set()
+    for question in questions:
+        key = str(question.id)
+        seen.add(key)
+        if key not in answers:
+            continue
+        asked = labels.get(key, question.label)
+        given.append(GivenAnswer(asked, answers[key],
+                                 current_label=question.label if asked != question.label else ""))
+    for key, value in answers.items():
+        if key not in seen:
+            given.append(GivenAnswer(labels.get(key, ""), value, removed=True))
+    return given
+
+
+def _renumber_questions(questions: list[Question]) -> None:
+    for position, question in enumerate(questions):
+        question.position = position
+
+
 def add_question(event: Event, *, label: str, kind: QuestionKind, required: bool = False,
-                 options: str = "", position: int = 0, by: Any = None) -> Question:
-    """An extra question on the event's registration form."""
+                 options: str = "", position: int | None = None, by: Any = None) -> Question:
+    """An extra question on the event's registration form (last, or at `position`)."""
+    existing = _questions_of(event.id)
     question = Question(event_id=event.id, label=label, kind=kind, required=required,
-                        options=options, position=position)
+                        options=options)
+    where = len(existing) if position is None else max(0, min(position, len(existing)))
+    existing.insert(where, question)
+    _renumber_questions(existing)
     db.session.add(question)
     db.session.flush()
     record("registration.question_add", question, user=by, summary=question.label)
     return question
+
+
+def update_question(question: Question, *, label: str, kind: QuestionKind, required: bool,
+                    options: str, by: Any = None) -> dict[str, tuple]:
+    """Reword or change a question; answers already given keep the wording they answered."""
+    changes = {}
+    for name, value in (("label", label), ("kind", kind), ("required", required),
+                        ("options", options)):
+        old = getattr(question, name)
+        if old != value:
+            changes[name] = (str(old), str(value))
+            setattr(question, name, value)
+    if changes:
+        db.session.flush()
+        record("registration.question_edit", question, user=by, summary=question.label,
+               changes=changes)
+    return changes
+
+
+def move_question(question: Question, step: int, *, by: Any = None) -> None:
+    """Move a question `step` places up (negative) or down the form."""
+    questions = _questions_of(question.event_id)
+    here = questions.index(question)
+    there = max(0, min(here + step, len(questions) - 1))
+    if there == here:
+        return
+    questions.insert(there, questions.pop(here))
+    _renumber_questions(questions)
+    db.session.flush()
+    record("registration.question_move", question, user=by, summary=question.label)
+
+
+def _questions_of(event_id: int) -> list[Question]:
+    return list(db.session.scalars(
+        sa.select(Question).where(Question.event_id == event_id)
+        .order_by(Question.position, Question.id)
+    ))
 
 
 def delete_question(question: Question, *, by: Any = None) -> None:
@@ -570,6 +661,7 @@ def anonymise_registration(reg: Registration, now: datetime | None = None, *, by
     reg.organisation = ""
     reg.needs = ""
     reg.answers = {}
+    reg.answer_labels = {}
     reg.newsletter_opt_in = False
     reg.token = new_token()  # the old private link stops working
     reg.checkin_token = new_token()  # and so does the printed QR code

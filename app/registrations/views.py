@@ -121,7 +121,7 @@ def attendee(token: str):
         private_materials=private_materials,
         qr_svg=qr_svg,
         form=ConfirmForm(),
-        questions=event_questions(event) if reg.answers else [],
+        given=services.answers_as_given(reg, event_questions(event)) if reg.answers else [],
         waitlist_places=services.waitlist_places(reg) if reg.is_waitlisted else [],
         recording_url=online.recording_link(reg) if not join_url else "",
     ))

@@ -45,6 +45,9 @@ PAGES = [
          "registrations_admin.event_registrations", admin=True),
     Page("admin-newsletter", "/admin/newsletter/", "newsletter_admin.campaigns", admin=True),
     Page("admin-outbox", "/admin/outbox", "mail_admin.outbox", admin=True),
+    Page("admin-questions", "/admin/events/{event_id}/registrations/questions",
+         "registrations_admin.questions", admin=True),
+    Page("admin-page-ratings", "/admin/feedback", "feedback_admin.results", admin=True),
     Page("admin-api-keys", "/admin/api-keys/", "api_admin.index", admin=True),
 ]
 

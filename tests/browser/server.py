@@ -93,7 +93,8 @@ class LiveServer:
 def start(workers: int = 2) -> LiveServer:
     workdir = Path(tempfile.mkdtemp(prefix="eventi-browser-"))
     smtp = SMTPServer().start()
-    port = free_port()
+    # BROWSER_TEST_PORT pins the server's port when the machine hands out port ranges.
+    port = int(os.environ.get("BROWSER_TEST_PORT") or 0) or free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
