@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -26,7 +27,6 @@ from openpyxl.styles import Font
 from app.audit import record
 from app.events.models import Event, Session
 from app.extensions import db
-from app.i18n import local
 from app.registrations.forms import CATEGORIES, MODES, STATUSES, part_label
 from app.registrations.models import Question, Registration, registration_parts
 
@@ -35,7 +35,6 @@ CHUNK_ROWS = 500
 FILE_CHUNK = 64 * 1024
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-XLSX_DATE_FORMAT = "yyyy-mm-dd hh:mm"
 
 
 def neutralise(value: Any) -> Any:
@@ -91,7 +90,11 @@ def registration_table(event: Event, query: sa.Select, questions: list[Question]
 
 def _rows(stmt: sa.Select, tz: str, n_parts: int, question_ids: list[str]) -> Iterator[list[Any]]:
     yes = _("yes")
-    labels = {"category": CATEGORIES, "mode": MODES, "status": STATUSES}
+    # Labels translated once per export, not once per cell.
+    categories = {k: str(v) for k, v in CATEGORIES.items()}
+    modes = {k: str(v) for k, v in MODES.items()}
+    statuses = {k: str(v) for k, v in STATUSES.items()}
+    zone = ZoneInfo(tz)
     result = db.session.execute(stmt.execution_options(yield_per=CHUNK_ROWS))
     try:
         for row in result:
@@ -100,22 +103,20 @@ def _rows(stmt: sa.Select, tz: str, n_parts: int, question_ids: list[str]) -> It
             chosen = row[15:15 + n_parts]
             answers = answers or {}
             yield [
-                first, last, email, org,
-                str(labels["category"].get(category, category)), country,
-                str(labels["mode"].get(mode, mode)), str(labels["status"].get(status, status)),
-                position or "",
+                first, last, email, org, categories.get(category, category), country,
+                modes.get(mode, mode), statuses.get(status, status), position or "",
                 *[yes if c else "" for c in chosen],
                 needs, yes if newsletter else "",
-                _local(created, tz), _local(checked_in, tz), _local(cancelled, tz),
+                _local(created, zone), _local(checked_in, zone), _local(cancelled, zone),
                 *[_answer(answers.get(q)) for q in question_ids],
             ]
     finally:
         result.close()
 
 
-def _local(dt: datetime | None, tz: str) -> datetime | None:
+def _local(dt: datetime | None, zone: ZoneInfo) -> datetime | None:
     """The wall-clock time in the event's zone, as a naive value: what a spreadsheet shows."""
-    return local(dt, tz).replace(tzinfo=None, second=0, microsecond=0) if dt else None
+    return dt.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) if dt else None
 
 
 def _answer(value: Any) -> str:
@@ -169,17 +170,9 @@ def to_xlsx(table: Table, title: str = "") -> Iterator[bytes]:
         header.append(cell)
     ws.append(header)
     for row in table.rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(ws, value=_xlsx_value(value))
-            if isinstance(value, datetime):
-                cell.number_format = XLSX_DATE_FORMAT
-            elif isinstance(value, str):
-                # openpyxl would take a string starting with "=" for a formula; after
-                # neutralise() none does, and every text is stored as text.
-                cell.data_type = "s"
-            cells.append(cell)
-        ws.append(cells)
+        # Plain values: openpyxl stores a datetime as a date cell and a string as text
+        # (one starting with "=" would be a formula; after neutralise() none does).
+        ws.append([_xlsx_value(v) for v in row])
     if title:
         wb.properties.title = title[:200]
     with tempfile.TemporaryFile() as buf:
