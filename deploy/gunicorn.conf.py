@@ -5,6 +5,8 @@ Every value can be changed from the environment (the systemd unit reads
 
   GUNICORN_BIND            127.0.0.1:8000     address:port nginx proxies to
   GUNICORN_WORKERS         2 × cores + 1      sync workers (see docs/operations.md, sizing)
+  GUNICORN_WORKER_CLASS    sync               or gthread (with GUNICORN_THREADS per worker)
+  GUNICORN_THREADS         1                  threads per gthread worker
   GUNICORN_TIMEOUT         30                 seconds before a silent worker is killed
   GUNICORN_ACCESS_LOG      (off)              "-" for gunicorn's own access log; the app
                                               already writes one line per request
@@ -30,7 +32,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 # Sync workers: the best p99 on this application (FACTS: gthread had ~3× worse p99).
 # nginx buffers slow clients, so a sync worker never waits on one.
-worker_class = "sync"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # SIGTERM (systemctl stop/restart) lets requests in flight finish for this long.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
