@@ -199,9 +199,9 @@ def main() -> None:
     def med(label: str, name: str, key: str) -> float:
         return statistics.median(r[name][key] for r in rounds[label])
 
-    kind = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
-    print(f"gunicorn -c deploy/gunicorn.conf.py: {kind}, workers {os.environ.get('GUNICORN_WORKERS', 'default')}, "
-          f"threads {os.environ.get('GUNICORN_THREADS', '1')}; {db_url.split(':')[0]}; "
+    kind = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+    print(f"gunicorn -c deploy/gunicorn.conf.py: {kind}, workers {os.environ.get('GUNICORN_WORKERS', os.cpu_count())}, "
+          f"threads {os.environ.get('GUNICORN_THREADS', '8') if kind == 'gthread' else 1}; {db_url.split(':')[0]}; "
           f"median of {ROUNDS} alternating rounds of {DURATION} s")
     print(f"{'class':12s} {'req/s':>8s} {'bare req/s':>10s} {'ratio':>7s} {'p50 ms':>8s} {'p99 ms':>8s} "
           f"{'bare p99':>8s} {'errors':>6s}")

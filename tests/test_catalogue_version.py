@@ -8,17 +8,11 @@ from app.events import services
 from app.events.models import CatalogueVersion, EventStatus
 from app.extensions import db
 from tests.factories import EventFactory, MaterialFactory, ProjectFactory, VenueFactory
+from tests.test_catalogue_cache import results
 
 
 def version() -> int:
     return services.catalogue_version()[0]
-
-
-def results(client, url="/events/") -> str:
-    resp = client.get(url)
-    assert resp.status_code == 200
-    html = resp.get_data(as_text=True)
-    return html[html.index('id="results-title"'):]
 
 
 def test_every_kind_of_catalogue_edit_moves_the_version_in_its_transaction(app):
