@@ -8,6 +8,8 @@ hit should cost the same at any size. For reference it also times the aggregate 
 stamp used to be (count, sums and maxima over events and materials) at both sizes.
 
 Run: .venv/bin/python bench/lists.py   [ROUNDS=7, HITS=200 per round]
+     BENCH_PG_URL=postgresql+psycopg://.../<db> to measure on PostgreSQL instead: the
+     databases <db>_lists_100 and <db>_lists_10000 are created (or emptied) beside it.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bench._goals import alternating, goal  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", "7"))
+PG_URL = os.environ.get("BENCH_PG_URL", "")
 HITS = int(os.environ.get("HITS", "200"))
 SIZES = (100, 10_000)
 
@@ -56,6 +59,7 @@ def build_app(db_url: str, n_events: int):
     app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "bench", "CACHE_REDIS_URL": "",
                       "RATELIMIT_ENABLED": False, "LOG_REQUESTS": False})
     with app.app_context():
+        db.drop_all()
         db.create_all()
         venue = Venue(name="Parco scientifico e tecnologico Vega", city="Venezia Mestre")
         project = Project(name="+RESILIENT", slug="resilient", acronym="+RESILIENT")
@@ -80,11 +84,28 @@ def build_app(db_url: str, n_events: int):
             for i in ids
         ])
         db.session.commit()
-        # A catalogue at rest: the bulk load folded into the database file, as SQLite's
-        # automatic checkpoints leave it in service.
-        db.session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        if db.engine.dialect.name == "sqlite":
+            # A catalogue at rest: the bulk load folded into the database file, as
+            # SQLite's automatic checkpoints leave it in service.
+            db.session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        else:
+            db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
     return app
+
+
+def pg_database(n: int) -> str:
+    """A PostgreSQL database of its own for the catalogue of n events, beside BENCH_PG_URL's."""
+    import sqlalchemy as sa
+
+    base, name = PG_URL.rsplit("/", 1)
+    target = f"{name}_lists_{n}"
+    engine = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target}).first():
+            conn.execute(sa.text(f'CREATE DATABASE "{target}"'))
+    engine.dispose()
+    return f"{base}/{target}"
 
 
 def main() -> None:
@@ -97,7 +118,8 @@ def main() -> None:
         apps, clients = {}, {}
         for n in SIZES:
             t = time.perf_counter()
-            apps[n] = build_app(f"sqlite:///{tmp / f'lists-{n}.db'}", n)
+            url = pg_database(n) if PG_URL else f"sqlite:///{tmp / f'lists-{n}.db'}"
+            apps[n] = build_app(url, n)
             clients[n] = apps[n].test_client()
             body = clients[n].get("/events/").data  # fills the cache
             assert b"Evento" in body
@@ -120,9 +142,12 @@ def main() -> None:
             def run() -> float:
                 with apps[n].app_context():
                     conn = db.session.connection()
+                    now = datetime.now(UTC)
+                    if conn.dialect.name == "sqlite":
+                        now = now.replace(tzinfo=None)
                     t = time.perf_counter()
                     for _ in range(20):
-                        conn.execute(sa.text(OLD_STAMP), {"now": datetime.now(UTC).replace(tzinfo=None)}).one()
+                        conn.execute(sa.text(OLD_STAMP), {"now": now}).one()
                     elapsed = (time.perf_counter() - t) / 20 * 1000
                     db.session.remove()
                 return elapsed
@@ -134,7 +159,8 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
     small, large = SIZES
-    print(f"cached /events/, in process, median of {ROUNDS} alternating rounds (each its median of {HITS} hits)")
+    print(f"{'PostgreSQL' if PG_URL else 'SQLite'}; "
+          f"cached /events/, in process, median of {ROUNDS} alternating rounds (each its median of {HITS} hits)")
     for n in SIZES:
         print(f"  {n:>6} events: {figures[f'hit {n}']:.3f} ms a hit   "
               f"(the former aggregate stamp alone: {figures[f'old stamp {n}']:.3f} ms)")
