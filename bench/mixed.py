@@ -15,7 +15,7 @@ cached page alone (8 connections), then the mix on the app, then the mix on the 
 app (the order flips every round); medians over ROUNDS rounds. It prints each class's
 requests/s as a ratio to the bare app in the mix and its p99, and the goal: a cached
 page's p99 in the mix at most 3x its p99 alone. The rate limits are off (one client
-address); ports 5300-5309.
+address). APP_PORT and BARE_PORT choose the ports (free ones by default).
 
 Run: .venv/bin/python bench/mixed.py   [ROUNDS=5 DURATION=5]
 """
@@ -35,13 +35,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._goals import goal  # noqa: E402
-from bench.catalogue import stop, wait_for  # noqa: E402
+from bench.catalogue import free_port, stop, wait_for  # noqa: E402
 from bench.registrations import form_session  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
 DURATION = int(os.environ.get("DURATION", "5"))
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/eventi_perf_cat_bench")
-APP_PORT, BARE_PORT = int(os.environ.get("APP_PORT", "5300")), int(os.environ.get("BARE_PORT", "5301"))
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/eventi_bench")
 SLUG, REG_SLUG, N_EVENTS = "evento-110", "iscrizioni", 200
 
 CLASSES = {  # name: (path, connections, lua body)
@@ -173,11 +172,13 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench", "CACHE_REDIS_URL": "",
                "EVENTI_RATELIMIT_ENABLED": "false", "EVENTI_SESSION_COOKIE_SECURE": "false",
                "LOG_REQUESTS": "0", "PYTHONPATH": f"{ROOT}:{tmp}"}
-        procs.append(start("wsgi:app", APP_PORT, env))
-        procs.append(start("bare_mixed:app", BARE_PORT, env))
-        app = f"http://127.0.0.1:{APP_PORT}"
+        app_port = int(os.environ.get("APP_PORT") or free_port())
+        bare_port = int(os.environ.get("BARE_PORT") or free_port())
+        procs.append(start("wsgi:app", app_port, env))
+        procs.append(start("bare_mixed:app", bare_port, env))
+        app = f"http://127.0.0.1:{app_port}"
         wait_for(f"{app}/healthz", timeout=60)
-        wait_for(f"http://127.0.0.1:{BARE_PORT}/")
+        wait_for(f"http://127.0.0.1:{bare_port}/")
         cookie, token = form_session(f"{app}/events/{REG_SLUG}/register")
         ncookie, ntoken = form_session(f"{app}/newsletter/")
         fill = {"cookie": cookie, "token": token, "ncookie": ncookie, "ntoken": ntoken}
@@ -187,7 +188,7 @@ def main() -> None:
 
         everything = list(CLASSES)
         rounds: dict[str, list[dict]] = {"alone": [], "mix": [], "bare": []}
-        steps = [("alone", APP_PORT, ["page"]), ("mix", APP_PORT, everything), ("bare", BARE_PORT, everything)]
+        steps = [("alone", app_port, ["page"]), ("mix", app_port, everything), ("bare", bare_port, everything)]
         for r in range(ROUNDS):
             for label, port, classes in (steps if r % 2 == 0 else list(reversed(steps))):
                 rounds[label].append(run_wrk(port, classes, tmp, fill))
