@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,8 +20,12 @@ from werkzeug.http import parse_date, parse_etags
 
 
 class MemoryCache:
-    def __init__(self, max_items: int = 512) -> None:
+    """The per-process fallback: an LRU bounded by entries and by bytes held."""
+
+    def __init__(self, max_items: int = 100_000, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.max_items = max_items
+        self.max_bytes = max_bytes
+        self._size = 0
         self._data: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -32,16 +36,35 @@ class MemoryCache:
                 self._data.move_to_end(key)
             return value
 
-    def set(self, key: str, value: bytes, ttl: int = 86400) -> None:
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_items:
-                self._data.popitem(last=False)
+            values = []
+            for key in keys:
+                value = self._data.get(key)
+                if value is not None:
+                    self._data.move_to_end(key)
+                values.append(value)
+            return values
+
+    def set(self, key: str, value: bytes, ttl: int = 86400) -> None:
+        self.set_many({key: value}, ttl)
+
+    def set_many(self, items: Mapping[str, bytes], ttl: int = 86400) -> None:
+        with self._lock:
+            for key, value in items.items():
+                old = self._data.pop(key, None)
+                if old is not None:
+                    self._size -= len(old)
+                self._data[key] = value
+                self._size += len(value)
+            while self._data and (len(self._data) > self.max_items or self._size > self.max_bytes):
+                _, dropped = self._data.popitem(last=False)
+                self._size -= len(dropped)
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._size = 0
 
 
 class RedisCache:
@@ -56,9 +79,26 @@ class RedisCache:
         except Exception:  # a cache outage must not take pages down
             return None
 
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        try:
+            return self._redis.mget(["eventi:" + key for key in keys])
+        except Exception:
+            return [None] * len(keys)
+
     def set(self, key: str, value: bytes, ttl: int = 86400) -> None:
         try:
             self._redis.set("eventi:" + key, value, ex=ttl)
+        except Exception:
+            pass
+
+    def set_many(self, items: Mapping[str, bytes], ttl: int = 86400) -> None:
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            for key, value in items.items():
+                pipe.set("eventi:" + key, value, ex=ttl)
+            pipe.execute()
         except Exception:
             pass
 
@@ -74,7 +114,8 @@ def get_cache() -> MemoryCache | RedisCache:
     ext = current_app.extensions
     if "eventi_cache" not in ext:
         url = current_app.config["CACHE_REDIS_URL"]
-        ext["eventi_cache"] = RedisCache(url) if url else MemoryCache()
+        ext["eventi_cache"] = (RedisCache(url) if url else
+                               MemoryCache(max_bytes=current_app.config["CACHE_MEMORY_MAX_BYTES"]))
     return ext["eventi_cache"]
 
 

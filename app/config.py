@@ -78,6 +78,8 @@ class Config:
     RATELIMIT_ENABLED = True
     # Shared cache for rendered pages and feeds; empty = per-process memory.
     CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "")
+    # Without CACHE_REDIS_URL: bytes each process's own cache may hold (pages, feeds, feed fragments).
+    CACHE_MEMORY_MAX_BYTES = 64 * 1024 * 1024
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

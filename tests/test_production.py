@@ -336,7 +336,7 @@ def test_each_gunicorn_instance_has_its_own_control_socket_or_none(monkeypatch, 
     for name, value in conf.items():
         if name in settings.settings:
             settings.set(name, value)  # gunicorn 27 knows and accepts every setting
-    assert settings.worker_class_str == "sync" and settings.forwarded_allow_ips == []
+    assert settings.worker_class_str == "gthread" and settings.threads == 8 and settings.forwarded_allow_ips == []
 
     monkeypatch.delenv("RUNTIME_DIRECTORY")
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")

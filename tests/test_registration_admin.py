@@ -170,7 +170,7 @@ def test_csv_export_opens_in_excel_and_defuses_formulas(client, auth, organiser,
     resp = client.get(f"/admin/events/{event.id}/registrations.csv")
     assert resp.mimetype == "text/csv"
     assert resp.data.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["Nome", "Cognome", "E-mail"]
     cells = [c for row in rows[1:] for c in row]
     assert "'=HYPERLINK(\"http://evil.example\")" in cells and "'@SUM(A1)" in cells and "'\tcmd" in cells

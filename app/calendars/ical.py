@@ -298,16 +298,7 @@ def _vevent(entry: Entry, *, stamp: datetime | None, categories: dict[int, list[
     return ve
 
 
-def build_calendar(
-    entries: Iterable[Entry],
-    *,
-    method: str,
-    name: str | None = None,
-    description: str | None = None,
-    stamp: datetime | None = None,
-    feed: bool = True,
-) -> bytes:
-    """Serialise entries as a VCALENDAR with one VTIMEZONE per zone used."""
+def _calendar(method: str, name: str | None, description: str | None, feed: bool) -> icalendar.Calendar:
     cal = icalendar.Calendar()
     cal.add("version", "2.0")
     cal.add("prodid", PRODID)
@@ -323,21 +314,70 @@ def build_calendar(
         cal.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", REFRESH)
         cal.add("x-wr-timezone", current_app.config["DEFAULT_TIMEZONE"])
+    return cal
+
+
+def _widen(years: dict[str, tuple[int, int]], tzid: str, lo: int, hi: int) -> None:
+    if tzid in years:
+        lo, hi = min(lo, years[tzid][0]), max(hi, years[tzid][1])
+    years[tzid] = (lo, hi)
+
+
+def build_calendar(
+    entries: Iterable[Entry],
+    *,
+    method: str,
+    name: str | None = None,
+    description: str | None = None,
+    stamp: datetime | None = None,
+    feed: bool = True,
+) -> bytes:
+    """Serialise entries as a VCALENDAR with one VTIMEZONE per zone used."""
+    cal = _calendar(method, name, description, feed)
     years: dict[str, tuple[int, int]] = {}
     vevents = []
     categories: dict[int, list[str]] = {}
     for entry in entries:
-        tzid = entry.event.timezone
-        lo, hi = entry.start.year, entry.end.year
-        if tzid in years:
-            lo, hi = min(lo, years[tzid][0]), max(hi, years[tzid][1])
-        years[tzid] = (lo, hi)
+        _widen(years, entry.event.timezone, entry.start.year, entry.end.year)
         vevents.append(_vevent(entry, stamp=stamp, categories=categories))
     for tzid, (lo, hi) in sorted(years.items()):
         cal.add_component(vtimezone(tzid, lo, hi))
     for ve in vevents:
         cal.add_component(ve)
     return cal.to_ical()
+
+
+# --- the public feed, joined from per-event fragments ---------------------------------------
+
+_END = b"END:VCALENDAR\r\n"
+
+
+def event_fragment(event: Event, parts: Sequence[Session] | None) -> bytes:
+    """One event's VEVENTs in the public feed (one per registrable part, else one),
+    serialised, after a first line naming its zone and the years they span: the unit
+    the feed caches per event, version and language, and joins on a build."""
+    entries = event_entries(event, parts)
+    categories: dict[int, list[str]] = {}
+    body = b"".join(_vevent(e, stamp=None, categories=categories).to_ical() for e in entries)
+    lo = min(e.start.year for e in entries)
+    hi = max(e.end.year for e in entries)
+    return f"{event.timezone} {lo} {hi}\n".encode() + body
+
+
+def join_feed(fragments: Iterable[bytes], *, name: str, description: str = "") -> bytes:
+    """The public feed from event fragments: the same bytes build_calendar writes."""
+    years: dict[str, tuple[int, int]] = {}
+    bodies = []
+    for fragment in fragments:
+        head, body = fragment.split(b"\n", 1)
+        tzid, lo, hi = head.decode().split(" ")
+        _widen(years, tzid, int(lo), int(hi))
+        bodies.append(body)
+    cal = _calendar("PUBLISH", name, description or None, True)
+    for tzid, (lo, hi) in sorted(years.items()):
+        cal.add_component(vtimezone(tzid, lo, hi))
+    head = cal.to_ical()
+    return head[: -len(_END)] + b"".join(bodies) + _END
 
 
 # --- the documents ------------------------------------------------------------------------
@@ -350,10 +390,8 @@ def render_event_ics(event: Event, *, programme: bool = False) -> bytes:
 def render_public_feed(
     events: Iterable[Event], parts: dict[int, list[Session]], *, name: str, description: str = ""
 ) -> bytes:
-    entries: list[Entry] = []
-    for event in events:
-        entries += event_entries(event, parts.get(event.id))
-    return build_calendar(entries, method="PUBLISH", name=name, description=description or None)
+    return join_feed((event_fragment(e, parts.get(e.id)) for e in events),
+                     name=name, description=description)
 
 
 def registration_parts(registration) -> list[Session]:

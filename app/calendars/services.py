@@ -9,11 +9,12 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
+from app.cache import get_cache
 from app.calendars import ical
 from app.calendars.models import CalendarFeedToken, find_feed_token
 from app.db import utcnow
 from app.events.models import Event, Project, Session, Venue
-from app.events.services import EventFilters, is_public, public_events_query
+from app.events.services import EventFilters, catalogue_version, is_public, public_events_query
 from app.extensions import db
 from app.registrations.models import Registration, RegistrationStatus
 
@@ -21,6 +22,8 @@ from app.registrations.models import Registration, RegistrationStatus
 FORMAT_VERSION = "3"
 FEED_HISTORY = timedelta(days=365)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+# Event fragments of the public feed outlive a day's feed: an edit changes their key.
+FRAGMENT_TTL = 7 * 86400
 
 
 @dataclass(frozen=True)
@@ -69,56 +72,92 @@ def _feed_query(filters: EventFilters, now: datetime) -> sa.Select:
     )
 
 
-# One cheap aggregate over the whole catalogue: any edit bumps an event's version and
-# updated_at; an event created or deleted changes the count and the id sum. Built once.
-_CATALOGUE_STATE = sa.select(
-    sa.func.count(Event.id),
-    sa.func.coalesce(sa.func.sum(Event.id), 0),
-    sa.func.coalesce(sa.func.sum(Event.version), 0),
-    sa.func.max(Event.updated_at),
-    sa.select(sa.func.max(Venue.updated_at)).scalar_subquery(),
-    sa.select(sa.func.max(Project.updated_at)).scalar_subquery(),
-)
-
-
 def public_feed_fingerprint(filters: EventFilters, language: str, now: datetime | None = None) -> Fingerprint:
-    """The public feeds' validator: a site-wide catalogue version, the filters and the day.
+    """The public feeds' validator: the catalogue version, the filters and the day.
 
-    Site-wide rather than per filter: one fixed query of a few hundred microseconds
-    instead of the filtered one; an edit anywhere refreshes every filtered feed, which
-    calendar clients then fetch once. The day is in the key because the one-year
-    window moves at midnight.
+    Site-wide rather than per filter: one indexed read instead of the filtered query;
+    an edit anywhere refreshes every filtered feed, which is then joined again from the
+    per-event fragments (only the edited event is serialised anew). The day is in the
+    key because the one-year window moves at midnight.
     """
     now = now or utcnow()
-    count, ids, versions, latest, venues, projects = db.session.execute(_CATALOGUE_STATE).one()
+    version, changed_at = catalogue_version()
     key = "|".join(str(v) for v in (
         "feed", _config_key(), language, filters.kind, filters.project, filters.q,
-        window_start(now).date().isoformat(), count, ids, versions, _aware(latest).isoformat(),
-        _aware(venues).isoformat(), _aware(projects).isoformat(),
+        window_start(now).date().isoformat(), version,
     ))
-    return Fingerprint(key, max(_aware(latest), _aware(venues), _aware(projects)))
+    return Fingerprint(key, _aware(changed_at))
+
+
+def _fragment_key(language: str, event_id: int, version: int, venue_at, project_at) -> str:
+    # Everything an event's VEVENTs are made of: the event and its programme (its
+    # version), its venue and project (their edit times), the language and the site.
+    return "|".join(str(v) for v in (
+        "vevents", _config_key(), language, event_id, version,
+        _aware(venue_at).isoformat() if venue_at else "-",
+        _aware(project_at).isoformat() if project_at else "-",
+    ))
+
+
+def _feed_rows(filters: EventFilters, now: datetime) -> list[sa.Row]:
+    """Id, version and the venue's and project's edit times of each event in the feed:
+    one narrow query, no objects loaded."""
+    stmt = (
+        _feed_query(filters, now)
+        .with_only_columns(Event.id, Event.version, Venue.updated_at, Project.updated_at)
+        .outerjoin(Venue, Venue.id == Event.venue_id)
+        .outerjoin(Project, Project.id == Event.project_id)
+        .order_by(Event.starts_at, Event.id)
+    )
+    return list(db.session.execute(stmt))
+
+
+def _parts_of(event_ids: list[int]) -> dict[int, list[Session]]:
+    parts: dict[int, list[Session]] = {}
+    if event_ids:
+        rows = db.session.scalars(
+            sa.select(Session)
+            .where(Session.registrable.is_(True), Session.event_id.in_(event_ids))
+            .options(so.selectinload(Session.speakers))
+            .order_by(Session.starts_at, Session.position, Session.id)
+        )
+        for session in rows:
+            parts.setdefault(session.event_id, []).append(session)
+    return parts
 
 
 def public_feed_events(filters: EventFilters, now: datetime | None = None) -> tuple[list[Event], dict[int, list[Session]]]:
     """The feed's events and their registrable parts: two queries, whatever the count."""
     now = now or utcnow()
     events = list(db.session.scalars(_feed_query(filters, now).order_by(Event.starts_at, Event.id)).unique())
-    parts: dict[int, list[Session]] = {}
-    if events:
-        rows = db.session.scalars(
-            sa.select(Session)
-            .where(Session.registrable.is_(True), Session.event_id.in_([e.id for e in events]))
-            .options(so.selectinload(Session.speakers))
-            .order_by(Session.starts_at, Session.position, Session.id)
-        )
-        for session in rows:
-            parts.setdefault(session.event_id, []).append(session)
-    return events, parts
+    return events, _parts_of([e.id for e in events])
 
 
-def render_public_feed(filters: EventFilters, *, name: str, description: str = "") -> bytes:
-    events, parts = public_feed_events(filters)
-    return ical.render_public_feed(events, parts, name=name, description=description)
+def public_feed_fragments(filters: EventFilters, language: str, now: datetime | None = None) -> list[bytes]:
+    """Each event's VEVENTs in feed order, from the shared cache where they are (keyed by
+    the event's version and language); the others are loaded, serialised and kept."""
+    now = now or utcnow()
+    rows = _feed_rows(filters, now)
+    keys = [_fragment_key(language, *row) for row in rows]
+    cache = get_cache()
+    fragments = cache.get_many(keys)
+    missing = {row[0]: i for i, row in enumerate(rows) if fragments[i] is None}
+    if missing:
+        events = db.session.scalars(sa.select(Event).where(Event.id.in_(list(missing)))).unique()
+        parts = _parts_of(list(missing))
+        built = {}
+        for event in events:
+            i = missing[event.id]
+            fragments[i] = ical.event_fragment(event, parts.get(event.id))
+            built[keys[i]] = fragments[i]
+        cache.set_many(built, ttl=FRAGMENT_TTL)
+    # An event that left the public catalogue between the two queries is skipped.
+    return [f for f in fragments if f is not None]
+
+
+def render_public_feed(filters: EventFilters, *, name: str, description: str = "",
+                       language: str = "it") -> bytes:
+    return ical.join_feed(public_feed_fragments(filters, language), name=name, description=description)
 
 
 # --- one event ----------------------------------------------------------------------------

@@ -91,11 +91,13 @@ def _feed_title(filters) -> tuple[str, str]:
 @bp.get("/calendar.ics")
 def feed():
     filters = services.feed_filters(request.args)
-    fp = services.public_feed_fingerprint(filters, current_language())
+    language = current_language()
+    fp = services.public_feed_fingerprint(filters, language)
 
     def build() -> bytes:
         name, description = _feed_title(filters)
-        return services.render_public_feed(filters, name=name, description=description)
+        return services.render_public_feed(filters, name=name, description=description,
+                                           language=language)
 
     # Free-text searches are endless; only the finite filter combinations are kept.
     return _calendar_response(fp, build, private=False, filename="calendar.ics",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.db import StrEnum, TimestampMixin, enum_column, holds, reference, utcnow
 from app.extensions import db
@@ -165,7 +166,8 @@ class Event(TimestampMixin, db.Model):
     )
     timezone: so.Mapped[str] = so.mapped_column(sa.String(64), default="Europe/Rome")
     starts_at: so.Mapped[datetime] = so.mapped_column(index=True)
-    ends_at: so.Mapped[datetime]
+    # Indexed: the next event to end is read on every cached list view (its rollover).
+    ends_at: so.Mapped[datetime] = so.mapped_column(index=True)
     language: so.Mapped[str] = so.mapped_column(sa.String(8), default="it")
 
     venue_id: so.Mapped[int | None] = reference("venues.id", on_delete="SET NULL", index=True)
@@ -352,6 +354,60 @@ class Material(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Material {self.title!r}>"
+
+
+class CatalogueVersion(db.Model):
+    """The catalogue's data version: one row, bumped in the same transaction as any
+    change to an event, its programme, materials, venue or project. Cached lists key on
+    it, so every worker and host sees a change the moment it commits."""
+
+    __tablename__ = "catalogue_versions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    version: so.Mapped[int] = so.mapped_column(default=0)
+    # When it last moved: the Last-Modified of the feeds.
+    changed_at: so.Mapped[datetime | None]
+
+
+CATALOGUE_ROW = 1
+# What the public lists, feeds, sitemap and embeds show: a change to any of these
+# moves the catalogue version.
+CATALOGUE_MODELS = (Event, Session, Material, Venue, Project)
+
+
+def _bump_catalogue_statement(dialect: str) -> sa.Insert:
+    """An upsert, so a missing row (a fresh or truncated database) is created, not skipped."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = CatalogueVersion.__table__
+    now = utcnow()
+    stmt = insert(table).values(id=CATALOGUE_ROW, version=1, changed_at=now)
+    return stmt.on_conflict_do_update(index_elements=[table.c.id],
+                                      set_={"version": table.c.version + 1, "changed_at": now})
+
+
+def _touches_catalogue(session: so.Session) -> bool:
+    if any(isinstance(o, CATALOGUE_MODELS) for o in (*session.new, *session.deleted)):
+        return True
+    return any(isinstance(o, CATALOGUE_MODELS) and session.is_modified(o) for o in session.dirty)
+
+
+@sa.event.listens_for(so.Session, "before_flush")
+def _bump_catalogue_version(session: so.Session, flush_context, instances) -> None:
+    """Move the catalogue version in the flush that writes the change (so in its transaction)."""
+    if _touches_catalogue(session):
+        conn = session.connection()
+        conn.execute(_bump_catalogue_statement(conn.dialect.name))
+
+
+@sa.event.listens_for(so.Session, "do_orm_execute")
+def _bump_catalogue_version_on_bulk_write(state: so.ORMExecuteState) -> None:
+    """The same for UPDATE, DELETE and INSERT statements run through the session."""
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    mapper = state.bind_mapper
+    if mapper is not None and issubclass(mapper.class_, CATALOGUE_MODELS):
+        conn = state.session.connection()
+        conn.execute(_bump_catalogue_statement(conn.dialect.name))
 
 
 @sa.event.listens_for(Venue, "before_insert")

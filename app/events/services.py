@@ -16,6 +16,8 @@ from markupsafe import Markup
 
 from app.db import utcnow
 from app.events.models import (
+    CATALOGUE_ROW,
+    CatalogueVersion,
     Event,
     EventFormat,
     EventKind,
@@ -199,31 +201,39 @@ def event_page_stamp_on(conn: sa.Connection, slug: str, now: datetime | None = N
 _CATALOGUE_QUERY: sa.Select | None = None
 
 
-def catalogue_stamp(now: datetime | None = None) -> str:
-    """Changes whenever any list of events may change: one aggregate over the catalogue.
-
-    Any edit moves an event's version and updated_at; a created or deleted event moves
-    the count and the id sum; the number of events already over moves when one ends,
-    which is when it leaves the upcoming list. Venue, project and material edits are
-    covered by their own latest edit times and counts.
-    """
+def _catalogue_query() -> sa.Select:
     global _CATALOGUE_QUERY
     if _CATALOGUE_QUERY is None:
-        e, v, p, m = (t.__table__.c for t in (Event, Venue, Project, Material))
+        cv, e = CatalogueVersion.__table__.c, Event.__table__.c
         _CATALOGUE_QUERY = sa.select(
-            sa.func.count(e.id),
-            sa.func.coalesce(sa.func.sum(e.id), 0),
-            sa.func.coalesce(sa.func.sum(e.version), 0),
-            sa.func.max(e.updated_at),
-            sa.func.coalesce(sa.func.sum(sa.case((e.ends_at < sa.bindparam("now"), 1), else_=0)), 0),
-            sa.select(sa.func.max(v.updated_at)).scalar_subquery(),
-            sa.select(sa.func.max(p.updated_at)).scalar_subquery(),
-            sa.select(sa.func.count(m.id)).scalar_subquery(),
-            sa.select(sa.func.max(m.updated_at)).scalar_subquery(),
+            sa.select(cv.version).where(cv.id == CATALOGUE_ROW).scalar_subquery(),
+            # An index seek on events.ends_at: the next instant an event leaves the
+            # upcoming list.
+            sa.select(sa.func.min(e.ends_at)).where(e.ends_at >= sa.bindparam("now")).scalar_subquery(),
         )
+    return _CATALOGUE_QUERY
+
+
+def catalogue_version() -> tuple[int, datetime | None]:
+    """The catalogue's data version and when it last moved (see CatalogueVersion)."""
+    row = db.session.execute(
+        sa.select(CatalogueVersion.version, CatalogueVersion.changed_at)
+        .where(CatalogueVersion.id == CATALOGUE_ROW)
+    ).first()
+    return (row[0], row[1]) if row else (0, None)
+
+
+def catalogue_stamp(now: datetime | None = None) -> str:
+    """Changes whenever any list of events may change; two index look-ups, whatever the
+    size of the catalogue.
+
+    The catalogue version row moves in the transaction of any edit (see
+    CatalogueVersion); the end time of the next event to end moves when that event
+    ends, which is when it leaves the upcoming list for the past one.
+    """
     now = now or utcnow()
-    row = db.session.connection().execute(_CATALOGUE_QUERY, {"now": now}).one()
-    return ":".join(str(value) for value in row)
+    version, next_end = db.session.connection().execute(_catalogue_query(), {"now": now}).one()
+    return f"{version or 0}:{next_end}"
 
 
 # --- the event page ---------------------------------------------------------------

@@ -4,7 +4,16 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -169,12 +178,12 @@ def export(event_id: int, fmt: str):
     event = _event_or_404(event_id)
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    regs = list(db.session.scalars(_query(event, _filters())))
-    body, mimetype = run_service(lambda: exports.export_registrations(
-        event, regs, event_questions(event), current_language(), fmt, by=current_user)).value
-    stamp = datetime.now().strftime("%Y%m%d")
-    name = f"{event.slug}-registrations-{stamp}.{fmt}"
-    return Response(body, mimetype=mimetype, headers={
+    name = f"{event.slug}-registrations-{datetime.now():%Y%m%d}.{fmt}"
+    body, content_type = run_service(lambda: exports.export_registrations(
+        event, _query(event, _filters()), event_questions(event), current_language(), fmt,
+        by=current_user)).value
+    # Streamed: the rows are read and written as the client downloads them.
+    return Response(stream_with_context(body), content_type=content_type, headers={
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "no-store",
     })
