@@ -12,7 +12,7 @@ import app.db
 
 # revision identifiers, used by Alembic.
 revision = '0004_catalogue_version'
-down_revision = '0003'
+down_revision = '0004_organiser_edits'
 branch_labels = None
 depends_on = None
 
