@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -300,7 +301,11 @@ class MaterialForm(BaseForm):
     kind = SelectField(_l("Kind"), choices=enum_choices(MATERIAL_KINDS),
                        default=MaterialKind.RECORDING.value)
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    url = URLField(_l("Web address"), validators=[DataRequired(), Length(max=500), HttpUrl()])
+    url = URLField(_l("Web address"), validators=[Optional(), Length(max=500), HttpUrl()],
+                   description=_l("A link, e.g. the recording; leave it empty when you choose a file."))
+    file = FileField(_l("File"), description=_l(
+        "PDF, PowerPoint or Impress, Word or Writer, pictures or ZIP. A new file replaces "
+        "the current one at the same address."))
     visibility = SelectField(_l("Who can see it"), choices=enum_choices(VISIBILITIES),
                              default=Visibility.PUBLIC.value)
     session_id = SelectField(_l("Session"), coerce=int, default=0)
@@ -319,6 +324,14 @@ class MaterialForm(BaseForm):
             "visibility": Visibility(self.visibility.data),
             "session_id": self.session_id.data or None,
         }
+
+
+class PictureForm(BaseForm):
+    picture = FileField(_l("Picture"), validators=[FileRequired(_l("Choose a picture."))],
+                        description=_l("PNG, JPEG, GIF or WebP. Saved again without its "
+                                       "metadata (camera, place) and in smaller sizes."))
+    alt = StringField(_l("Description for people who cannot see it"),
+                      validators=[Length(max=300)])
 
 
 class VenueForm(BaseForm):
