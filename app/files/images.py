@@ -43,9 +43,10 @@ def reencode(stream: IO[bytes], max_pixels: int, field: str = "picture") -> list
             with Image.open(stream) as original:
                 width, height = original.size
                 if width * height > max_pixels:
+                    megapixels = "%g" % (max_pixels / 1e6)
                     raise FileRefused(_l(
                         "The picture is %(w)s×%(h)s pixels; at most %(mp)s megapixels are "
-                        "accepted.", w=width, h=height, mp=f"{max_pixels / 1e6:g}"), field)
+                        "accepted.", w=width, h=height, mp=megapixels), field)
                 original.seek(0)  # the first frame of an animation
                 upright = ImageOps.exif_transpose(original)
                 pixels = upright.convert("RGB")

@@ -127,9 +127,9 @@ def check_upload(stream: IO[bytes], size: int, limits: dict[str, int | float], *
                              kinds=allowed), field)
     limit = size_limit(kind.family, limits)
     if size > limit:
+        megabytes, most = "%.1f" % (size / 1048576), "%g" % (limit / 1048576)
         raise FileRefused(_l("The file is %(size)s MB; at most %(limit)s MB are accepted for "
-                             "this kind of file.", size=f"{size / 1048576:.1f}",
-                             limit=f"{limit / 1048576:g}"), field)
+                             "this kind of file.", size=megabytes, limit=most), field)
     if size == 0:
         raise FileRefused(_l("The file is empty."), field)
     return kind
