@@ -17,7 +17,13 @@ from app.extensions import db
 from app.files import services as files
 from app.files.models import Blob, BlobChunk, MaterialFile, Picture
 from app.registrations.models import RegistrationStatus
-from tests.factories import EventFactory, RegistrationFactory, SpeakerFactory, UserFactory
+from tests.factories import (
+    EventFactory,
+    RegistrationFactory,
+    SessionFactory,
+    SpeakerFactory,
+    UserFactory,
+)
 
 MOTO_PORT = 5105
 
@@ -363,6 +369,7 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded(client, organiser,
 def test_a_speaker_photo_is_accepted_only_as_a_picture(client, auth):
     admin = UserFactory(role="admin")
     speaker = SpeakerFactory(name="Giulia Fabbri")
+    SessionFactory(event=EventFactory(), speakers=[speaker])
     db.session.commit()
     auth.login(admin)
     in_english(client)
@@ -372,7 +379,28 @@ def test_a_speaker_photo_is_accepted_only_as_a_picture(client, auth):
     assert client.post(f"/admin/speakers/{speaker.id}/picture", data={
         "picture": (io.BytesIO(png_bytes()), "giulia.png")},
         content_type="multipart/form-data").status_code == 302
-    assert files.picture_of("speaker", speaker.id) is not None
+    photo = files.picture_of("speaker", speaker.id).variant("card", "jpeg")
+    page = client.get(f"/speakers/{speaker.slug}/").get_data(as_text=True)
+    assert f'src="/files/pictures/{photo.blob.sha256}.jpeg" width="40" height="30"' in page
+
+
+def test_event_cards_show_the_cover_with_its_size(client, organiser, count_queries):
+    def event_with_cover(n: int):
+        event = own_event(organiser, title=f"Webinar {n}")
+        client.post(f"/admin/events/{event.id}/picture", data={
+            "picture": (io.BytesIO(png_bytes((1200, 900), color=(10, 20, 30 + n))), "c.png"),
+            "alt": f"Copertina {event.id}"}, content_type="multipart/form-data")
+        return event
+
+    events = [event_with_cover(0)]
+    with count_queries() as one_card:
+        client.get("/events/?when=upcoming")
+    events += [event_with_cover(1), event_with_cover(2)]
+    with count_queries() as three_cards:
+        listing = client.get("/events/?when=upcoming").get_data(as_text=True)
+    assert three_cards() == one_card()  # the covers of a page in a fixed number of queries
+    for event in events:
+        assert f'width="640" height="480" alt="Copertina {event.id}"' in listing
 
 
 # ---------------------------------------------------------------- housekeeping

@@ -55,7 +55,8 @@ def _render_index() -> str:
         count=True,
     )
     return render_template(
-        "events/index.html", page=page, filters=filters, form=form, projects=projects
+        "events/index.html", page=page, filters=filters, form=form, projects=projects,
+        covers=files.pictures_of("event", [e.id for e in page.items]),
     )
 
 
