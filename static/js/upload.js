@@ -35,11 +35,9 @@
         if (p.lengthComputable) { bar.value = Math.round((p.loaded / p.total) * 100); }
       });
       xhr.addEventListener("load", function () {
-        if (xhr.responseURL && xhr.responseURL !== window.location.href) {
-          window.location.assign(xhr.responseURL);
-          return;
-        }
-        // The form again, with its errors: show the page the server answered.
+        // Show the page the server answered (the event page after a redirect, with its
+        // message, or the form again with its errors) at the address it came from.
+        if (xhr.responseURL) { window.history.replaceState(null, "", xhr.responseURL); }
         document.open();
         document.write(xhr.responseText);
         document.close();
