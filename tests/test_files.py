@@ -316,17 +316,34 @@ def test_signed_s3_addresses_expire_quickly_and_name_the_file(client, organiser,
         assert "Relazione%20finale.pdf" in remote.headers["Content-Disposition"]
 
 
-def test_erasing_attendees_data_leaves_public_files_alone(client, organiser):
+def test_erasing_the_attendees_data_of_an_event_leaves_its_files_alone(client, organiser):
+    from datetime import timedelta
+
     from app.registrations import services as registrations
 
     event = own_event(organiser)
     upload_material(client, event, pdf_bytes("pubblico"), "atti.pdf")
+    upload_material(client, event, pdf_bytes("riservato"), "slides.pdf", title="Slide",
+                    visibility="registrants")
+    client.post(f"/admin/events/{event.id}/picture", data={
+        "picture": (io.BytesIO(png_bytes()), "c.png")}, content_type="multipart/form-data")
     reg = RegistrationFactory(event=event)
     db.session.commit()
-    registrations.erase_registration(reg) if hasattr(registrations, "erase_registration") else None
+    blobs = set(db.session.scalars(sa.select(Blob.sha256)))
+    registrations.erase_personal_data(reg)
+    later = event.ends_at + timedelta(days=app_retention_days() + 1)
+    registrations.anonymise_expired(now=later)
     db.session.commit()
-    material = db.session.scalar(sa.select(Material))
-    assert client.get(f"/events/{event.slug}/materials/{material.id}").status_code == 200
+    assert set(db.session.scalars(sa.select(Blob.sha256))) == blobs
+    public = db.session.scalar(sa.select(Material).where(Material.title == "Presentazione"))
+    assert client.get(f"/events/{event.slug}/materials/{public.id}").status_code == 200
+    assert files.picture_of("event", event.id) is not None
+
+
+def app_retention_days() -> int:
+    from flask import current_app
+
+    return int(current_app.config["REGISTRATION_RETENTION_DAYS"])
 
 
 # ---------------------------------------------------------------- pictures
