@@ -461,3 +461,15 @@ def test_storage_migrate_moves_files_while_they_stay_downloadable(
     result = runner.invoke(args=["storage", "migrate", "--to", "database"])
     assert "moved 1 files" in result.output
     assert b"da spostare" in download(client, address)[1]
+
+
+def test_an_organiser_cannot_upload_to_another_organisers_event(client, organiser):
+    theirs = EventFactory()
+    db.session.commit()
+    assert client.get(f"/admin/events/{theirs.id}/picture").status_code == 403
+    assert client.post(f"/admin/events/{theirs.id}/picture", data={
+        "picture": (io.BytesIO(png_bytes()), "c.png")},
+        content_type="multipart/form-data").status_code == 403
+    assert upload_material(client, theirs, pdf_bytes(), "x.pdf").status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count(Blob.id))) == 0
+    assert client.get(f"/admin/widgets/{theirs.id}/picture").status_code == 404

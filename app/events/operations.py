@@ -678,22 +678,24 @@ def remove_picture(owner: Any, *, user: User) -> None:
 
 
 def _picture_owner(owner: Any, user: User) -> str:
+    """The owner's kind; a shared record's picture changes under the same rule as its text."""
     kind = next(k for k, model in PICTURE_OWNERS.items() if isinstance(owner, model))
-    if kind == "venue":
-        _check_shared(_events_of(Event.venue_id, owner.id), user)
-    elif kind == "project":
-        _check_shared(_events_of(Event.project_id, owner.id), user)
-    elif kind == "speaker":
-        _check_shared(_events_with_speaker(owner), user)
+    if kind != "event":
+        _check_shared(_events_using(kind, owner), user)
     return kind
 
 
+def _events_using(kind: str, owner: Any) -> list[Event]:
+    if kind == "event":
+        return [owner]
+    if kind == "speaker":
+        return _events_with_speaker(owner)
+    return _events_of(getattr(Event, f"{kind}_id"), owner.id)
+
+
 def _picture_changed(owner: Any, kind: str, user: User, action: str) -> None:
-    events = [owner] if kind == "event" else (
-        _events_with_speaker(owner) if kind == "speaker"
-        else _events_of(getattr(Event, f"{kind}_id"), owner.id))
-    for event in events:
-        event.bump_version()
+    for event in _events_using(kind, owner):
+        event.bump_version()  # cached pages show the new picture
     db.session.flush()
     record(action, owner, user=user, summary=_label(owner))
 
