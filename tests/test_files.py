@@ -473,3 +473,30 @@ def test_an_organiser_cannot_upload_to_another_organisers_event(client, organise
     assert upload_material(client, theirs, pdf_bytes(), "x.pdf").status_code == 403
     assert db.session.scalar(sa.select(sa.func.count(Blob.id))) == 0
     assert client.get(f"/admin/widgets/{theirs.id}/picture").status_code == 404
+
+
+def test_the_cover_is_printed_on_the_programme_and_shown_in_the_newsletter(client, organiser):
+    import subprocess
+    import tempfile
+
+    from app.documents.pdf import render_programme_pdf
+    from app.newsletter.sending import campaign_context
+
+    event = own_event(organiser, title="Conferenza finale")
+    client.post(f"/admin/events/{event.id}/picture", data={
+        "picture": (io.BytesIO(png_bytes((900, 600))), "c.png"), "alt": "La sala"},
+        content_type="multipart/form-data")
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as out:
+        out.write(render_programme_pdf(event, "it"))
+        out.flush()
+        listing = subprocess.run(["pdfimages", "-list", out.name], capture_output=True,
+                                 text=True, check=True).stdout
+    assert " 900   600 " in listing  # the cover, at its page size
+
+    class Campaign:
+        id, subject, body_markdown = 1, "La Camera Informa", "Ciao"
+
+    covers = campaign_context(Campaign(), "it", events=[event])["event_covers"]
+    jpeg = files.picture_of("event", event.id).variant("card", "jpeg")
+    assert covers[event.id]["url"] == f"http://localhost/files/pictures/{jpeg.blob.sha256}.jpeg"
+    assert (covers[event.id]["width"], covers[event.id]["height"]) == (640, 427)

@@ -1,11 +1,14 @@
 """What templates need to show files and pictures: addresses, sizes, kinds."""
 from __future__ import annotations
 
+import base64
+
 from flask import Flask, url_for
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from app.files.models import Picture, PictureVariant
+from app.files.services import blob_bytes
 
 KIND_LABELS = {
     "pdf": "PDF", "pptx": "PowerPoint", "ppt": "PowerPoint", "odp": "Impress",
@@ -29,6 +32,14 @@ def picture_sources(picture: Picture | None, size: str = "page") -> dict | None:
             "width": jpeg.width, "height": jpeg.height, "alt": picture.alt}
 
 
+def picture_data_uri(picture: Picture | None, size: str = "page") -> str:
+    """The JPEG of one size as a data: URI, for documents rendered without a server (PDF)."""
+    variant = picture.variant(size, "jpeg") if picture else None
+    if variant is None:
+        return ""
+    return "data:image/jpeg;base64," + base64.b64encode(blob_bytes(variant.blob)).decode("ascii")
+
+
 def file_size(size: int) -> str:
     if size < 1024 * 1024:
         return _l("%(n)s KB", n=format_decimal(max(1, round(size / 1024))))
@@ -37,5 +48,6 @@ def file_size(size: int) -> str:
 
 def register(app: Flask) -> None:
     app.add_template_global(picture_sources)
+    app.add_template_global(picture_data_uri)
     app.add_template_filter(file_size)
     app.add_template_global(lambda kind: KIND_LABELS.get(kind, kind.upper()), "file_kind_label")
