@@ -51,6 +51,10 @@ class DatabaseStorage:
     def read(self, blob: Blob) -> Iterator[bytes]:
         """One chunk per query: memory stays at one chunk whatever the file's size."""
         blob_id, seq = blob.id, 0
+        connection = db.session.connection()
+        if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+            yield from self._read_binary(connection, blob_id)
+            return
         while True:
             data = db.session.execute(
                 sa.select(BlobChunk.data).where(BlobChunk.blob_id == blob_id, BlobChunk.seq == seq)
@@ -58,6 +62,23 @@ class DatabaseStorage:
             if data is None:
                 return
             yield bytes(data)
+            seq += 1
+
+    @staticmethod
+    def _read_binary(connection, blob_id: int) -> Iterator[bytes]:
+        """PostgreSQL: the chunks in psycopg's binary format. In the default text format
+        each bytea arrives hex-encoded, and decoding it cost three quarters of a download
+        (bench/files.py: ~120 MB/s against ~460 MB/s binary on the 2-core machine)."""
+        driver = connection.connection.driver_connection
+        seq = 0
+        while True:
+            with driver.cursor(binary=True) as cursor:
+                cursor.execute("SELECT data FROM blob_chunks WHERE blob_id = %s AND seq = %s",
+                               (blob_id, seq))
+                row = cursor.fetchone()
+            if row is None:
+                return
+            yield bytes(row[0])
             seq += 1
 
     def delete(self, blob: Blob) -> None:
