@@ -153,6 +153,10 @@ def test_slides_uploaded_by_the_organiser_download_with_safe_headers(client, org
     assert material.url.endswith(f"/events/{event.slug}/materials/{material.id}")
     listing = client.get(f"/admin/events/{event.id}/").get_data(as_text=True)
     assert "PDF, 3 MB" in listing
+    # Organisers open it from the back-office, whatever the event's state.
+    assert f"/admin/events/{event.id}/materials/{material.id}/file" in listing
+    preview, body = download(client, f"/admin/events/{event.id}/materials/{material.id}/file")
+    assert body == data
 
     response = client.get(f"/events/{event.slug}/materials/{material.id}")
     assert response.status_code == 200
@@ -500,3 +504,17 @@ def test_the_cover_is_printed_on_the_programme_and_shown_in_the_newsletter(clien
     jpeg = files.picture_of("event", event.id).variant("card", "jpeg")
     assert covers[event.id]["url"] == f"http://localhost/files/pictures/{jpeg.blob.sha256}.jpeg"
     assert (covers[event.id]["width"], covers[event.id]["height"]) == (640, 427)
+
+
+def test_a_drafts_files_reach_only_its_organisers(client, organiser, auth):
+    from app.events.models import EventStatus
+
+    event = own_event(organiser, status=EventStatus.DRAFT)
+    upload_material(client, event, pdf_bytes("bozza"), "programma.pdf")
+    material = db.session.scalar(sa.select(Material))
+    assert client.get(f"/events/{event.slug}/materials/{material.id}").status_code == 404
+    own = f"/admin/events/{event.id}/materials/{material.id}/file"
+    assert client.get(own).status_code == 200
+    auth.login(UserFactory(email="altro@example.org"))
+    db.session.commit()
+    assert client.get(own).status_code == 403

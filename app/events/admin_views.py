@@ -31,6 +31,7 @@ from app.events.permissions import manageable_events, require_manage
 from app.extensions import db
 from app.files import accepts_upload
 from app.files import services as files
+from app.files.responses import blob_response
 from app.files.services import Upload
 from app.files.templating import picture_sources
 from app.forms import to_local
@@ -334,6 +335,16 @@ def material_delete(event_id: int, material_id: int):
     material = _of_event(Material, event, material_id)
     return _done(lambda: ops.delete_material(material, user=current_user),
                  _("Material removed."), event, "materials")
+
+
+@admin_bp.get("/events/<int:event_id>/materials/<int:material_id>/file")
+def material_file(event_id: int, material_id: int):
+    """The file as organisers see it, drafts and registrants-only files included."""
+    event = _event_or_404(event_id)
+    material = _of_event(Material, event, material_id)
+    stored = files.material_file(material.id) or abort(404)
+    return blob_response(stored.blob, filename=stored.filename,
+                         content_type=stored.content_type, private=True)
 
 
 @admin_bp.post("/events/<int:event_id>/materials/<int:material_id>/move")
