@@ -23,6 +23,7 @@ CAPABILITIES = (
     "admin",
     "auth",
     "events",
+    "files",
     "imports",
     "projects",
     "registrations",

@@ -67,8 +67,10 @@ def load_demo() -> None:
 
 
 def register(app: Flask) -> None:
+    from app.files.cli import storage_cli
     from app.scheduler.cli import scheduler_cli
 
+    app.cli.add_command(storage_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)

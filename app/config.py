@@ -103,6 +103,35 @@ class Config:
     # Bodies larger than this are refused with a 413 page (16 MiB); nginx's
     # client_max_body_size must match.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
+    # Uploaded files: the largest accepted per family, in MB. Upload pages accept bodies up
+    # to the largest plus 1 MB whatever MAX_CONTENT_LENGTH says (nginx must allow as much).
+    UPLOAD_MAX_MB = {
+        "document": float(os.environ.get("UPLOAD_MAX_MB_DOCUMENT", "20")),
+        "image": float(os.environ.get("UPLOAD_MAX_MB_IMAGE", "10")),
+        "archive": float(os.environ.get("UPLOAD_MAX_MB_ARCHIVE", "40")),
+    }
+    # Pictures larger than this many pixels are refused before decoding (decompression bombs).
+    PICTURE_MAX_PIXELS = int(os.environ.get("PICTURE_MAX_PIXELS", str(40_000_000)))
+    # Where new files go: "database" (bytes in the database, any number of hosts) or "s3".
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "database")
+    # Database backend: the size of one stored (and streamed) chunk, in KB.
+    STORAGE_DB_CHUNK_KB = int(os.environ.get("STORAGE_DB_CHUNK_KB", "1024"))
+    # S3-compatible store (AWS S3, MinIO, Ceph RGW): endpoint (empty = AWS), bucket, region, keys.
+    STORAGE_S3_ENDPOINT = os.environ.get("STORAGE_S3_ENDPOINT", "")
+    STORAGE_S3_BUCKET = os.environ.get("STORAGE_S3_BUCKET", "")
+    STORAGE_S3_REGION = os.environ.get("STORAGE_S3_REGION", "us-east-1")
+    STORAGE_S3_ACCESS_KEY = os.environ.get("STORAGE_S3_ACCESS_KEY", "")
+    STORAGE_S3_SECRET_KEY = os.environ.get("STORAGE_S3_SECRET_KEY", "")
+    # Object names start with this (several sites may share a bucket).
+    STORAGE_S3_PREFIX = os.environ.get("STORAGE_S3_PREFIX", "eventi/")
+    # "path" for MinIO and Ceph without wildcard DNS; "virtual" or "auto" for AWS.
+    STORAGE_S3_ADDRESSING = os.environ.get("STORAGE_S3_ADDRESSING", "path")
+    # Downloads redirect to a signed address of the store (True) or stream through the app.
+    STORAGE_S3_SIGNED_URLS = _bool("STORAGE_S3_SIGNED_URLS", True)
+    # How long a signed download address works, in seconds.
+    STORAGE_S3_URL_SECONDS = int(os.environ.get("STORAGE_S3_URL_SECONDS", "300"))
+    # Stored files nothing refers to are deleted once unused for this many hours.
+    FILES_ORPHAN_GRACE_HOURS = float(os.environ.get("FILES_ORPHAN_GRACE_HOURS", "24"))
     # Back-office sessions end after this many hours without a request.
     ADMIN_SESSION_HOURS = float(os.environ.get("ADMIN_SESSION_HOURS", "12"))
     # Strict-Transport-Security max-age; 0 sends none (set it once the site is HTTPS-only).
@@ -245,6 +274,8 @@ class TestConfig(Config):
     PROXY_FIX_X_FOR = PROXY_FIX_X_PROTO = PROXY_FIX_X_HOST = PROXY_FIX_X_PORT = 0
     PROXY_FIX_X_PREFIX = 0
     METRICS_ALLOWED_NETWORKS = "127.0.0.1/32,::1/128"
+    STORAGE_BACKEND = "database"
+    STORAGE_S3_ENDPOINT = STORAGE_S3_BUCKET = STORAGE_S3_ACCESS_KEY = STORAGE_S3_SECRET_KEY = ""
 
 
 def runtime_defaults(app) -> None:

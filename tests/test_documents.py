@@ -285,7 +285,8 @@ def test_cold_programme_render_costs_three_queries_whatever_its_length(app, coun
     db.session.expire_all()
     with count_queries() as queries:
         pdf.render_programme_pdf(db.session.get(pdf.Event, event.id), "en")
-    assert queries() == 3  # the event (with venue and project), sessions, speakers
+    # the event (with venue and project), sessions, speakers, and the cover picture
+    assert queries() == 4
 
 
 def test_visitor_finds_the_programme_on_the_event_page_in_their_language(app, client):

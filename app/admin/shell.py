@@ -35,8 +35,9 @@ def require_active_account():
 
 
 def _action_form() -> dict[str, Any]:
-    # Bare buttons (publish, delete, ...) post this form for its CSRF token.
-    return {"action_form": FlaskForm()}
+    # Bare buttons (publish, delete, ...) post this form for its CSRF token. It never
+    # reads the request's body: on a 413 page that body is what was refused.
+    return {"action_form": FlaskForm(formdata=None)}
 
 
 def admin_blueprint(name: str, import_name: str, url_prefix: str = "/admin") -> Blueprint:

@@ -5,6 +5,8 @@ from flask import abort, current_app, render_template, url_for
 
 from app.directory import bp, services
 from app.events import services as catalogue
+from app.files import services as files
+from app.files.templating import picture_sources
 
 
 def _absolute(endpoint: str, **values) -> str:
@@ -24,7 +26,10 @@ def speaker(slug: str):
         person["jobTitle"] = sp.role
     if sp.affiliation:
         person["affiliation"] = {"@type": "Organization", "name": sp.affiliation}
-    return render_template("directory/speaker.html", speaker=sp, sessions=sessions,
+    photo = picture_sources(files.picture_of("speaker", sp.id), "card")
+    if photo:
+        person["image"] = current_app.config["BASE_URL"] + photo["jpeg"]
+    return render_template("directory/speaker.html", speaker=sp, sessions=sessions, photo=photo,
                            page_url=page_url, structured_data=catalogue.json_for_script(person))
 
 

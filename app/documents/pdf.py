@@ -29,6 +29,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from app.db import utcnow
 from app.events.models import Event, Session
 from app.extensions import db
+from app.files import services as files
 from app.i18n import SUPPORTED, local, tr
 from app.registrations import checkin
 from app.registrations import services as registration_services
@@ -265,6 +266,7 @@ def render_programme_pdf(event: Event, lang: str | None = None) -> bytes:
             session_count=len(sessions),
             event_url=event_url(event),
             qr_code=qr_data_uri(event_url(event)),
+            cover=files.picture_of("event", event.id),
             **_common(event, lang, title=tr(event, "title", lang)),
         )
     return html_to_pdf(html)

@@ -20,6 +20,7 @@ from app.events.forms import (
     CancelEventForm,
     EventForm,
     MaterialForm,
+    PictureForm,
     ProjectForm,
     SessionForm,
     SpeakerForm,
@@ -29,6 +30,11 @@ from app.events.models import Event, EventStatus, Material, Project, Session, Sp
 from app.events.panels import panels_for
 from app.events.permissions import manageable_events, require_manage
 from app.extensions import db
+from app.files import accepts_upload
+from app.files import services as files
+from app.files.responses import blob_response
+from app.files.services import Upload
+from app.files.templating import picture_sources
 from app.forms import to_local
 
 PER_PAGE = 25
@@ -144,7 +150,9 @@ def event_detail(event_id: int):
 
 def _event_page(event: Event, cancel_form: CancelEventForm, status: int = 200):
     return render_template("events/admin/event_detail.html", event=event, cancel_form=cancel_form,
-                           panels=panels_for("admin", event)), status
+                           panels=panels_for("admin", event),
+                           material_files=files.material_files([m.id for m in event.materials]),
+                           cover=picture_sources(files.picture_of("event", event.id), "card")), status
 
 
 @admin_bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
@@ -296,26 +304,44 @@ def session_move(event_id: int, session_id: int):
 # ---------------------------------------------------------------- materials
 
 
+def _upload(form_field) -> Upload | None:
+    data = form_field.data
+    return Upload.from_storage(data) if data and getattr(data, "filename", "") else None
+
+
 @admin_bp.route("/events/<int:event_id>/materials/new", methods=["GET", "POST"])
 def material_create(event_id: int):
     event = _event_or_404(event_id)
     form = MaterialForm(event=event)
-    return _saved(form, lambda: ops.add_material(event, form.values(), user=current_user),
+    if request.method == "GET":
+        form.kind.data = request.args.get("kind", form.kind.data)
+    return _saved(form, lambda: ops.add_material(event, form.values(), user=current_user,
+                                                 upload=_upload(form.file)),
                   _("Material published."), event, "materials") or render_template(
-        "events/admin/material_form.html", form=form, event=event, material=None)
+        "events/admin/material_form.html", form=form, event=event, material=None,
+        current_file=None)
 
 
 @admin_bp.route("/events/<int:event_id>/materials/<int:material_id>/edit", methods=["GET", "POST"])
 def material_edit(event_id: int, material_id: int):
     event, material = _event_and(Material, event_id, material_id)
+    current_file = files.material_file(material.id)
     form = MaterialForm(obj=material, event=event)
     if not form.is_submitted():
         form.kind.data = material.kind.value
         form.visibility.data = material.visibility.value
         form.session_id.data = material.session_id or 0
-    return _saved(form, lambda: ops.update_material(material, form.values(), user=current_user),
+        if current_file is not None:
+            form.url.data = ""
+    return _saved(form, lambda: ops.update_material(material, form.values(), user=current_user,
+                                                    upload=_upload(form.file)),
                   _("Material saved."), event, "materials") or render_template(
-        "events/admin/material_form.html", form=form, event=event, material=material)
+        "events/admin/material_form.html", form=form, event=event, material=material,
+        current_file=current_file)
+
+
+for _endpoint in ("material_create", "material_edit", "picture_edit"):
+    accepts_upload(f"events_admin.{_endpoint}")
 
 
 @admin_bp.post("/events/<int:event_id>/materials/<int:material_id>/delete")
@@ -323,6 +349,68 @@ def material_delete(event_id: int, material_id: int):
     event, material = _event_and(Material, event_id, material_id)
     return _done(lambda: ops.delete_material(material, user=current_user),
                  _("Material removed."), event, "materials")
+
+
+@admin_bp.get("/events/<int:event_id>/materials/<int:material_id>/file")
+def material_file(event_id: int, material_id: int):
+    """The file as organisers see it, drafts and registrants-only files included."""
+    event, material = _event_and(Material, event_id, material_id)
+    stored = files.material_file(material.id) or abort(404)
+    return blob_response(stored.blob, filename=stored.filename,
+                         content_type=stored.content_type, private=True)
+
+
+@admin_bp.post("/events/<int:event_id>/materials/<int:material_id>/move")
+def material_move(event_id: int, material_id: int):
+    event, material = _event_and(Material, event_id, material_id)
+    direction = request.form.get("direction")
+    if direction not in ("up", "down"):
+        abort(400)
+    return _done(lambda: ops.move_material(material, -1 if direction == "up" else 1,
+                                           user=current_user),
+                 _("Order of the materials changed."), event, "materials")
+
+
+# ---------------------------------------------------------------- pictures
+
+
+def _picture_owner(owner: str, obj_id: int):
+    if owner == "events":
+        return _event_or_404(obj_id)
+    if owner not in ("projects", "speakers", "venues"):
+        abort(404)
+    return db.get_or_404(RECORDS[owner].model, obj_id)
+
+
+def _picture_back(owner: str, obj):
+    if owner == "events":
+        return url_for("events_admin.event_detail", event_id=obj.id)
+    return url_for("events_admin.record_edit", kind=owner, obj_id=obj.id)
+
+
+@admin_bp.route("/<owner>/<int:obj_id>/picture", methods=["GET", "POST"])
+def picture_edit(owner: str, obj_id: int):
+    """An event's cover, a project's logo, a speaker's or a venue's photo."""
+    obj = _picture_owner(owner, obj_id)
+    kind = owner.rstrip("s")
+    picture = files.picture_of(kind, obj.id)
+    form = PictureForm(alt=picture.alt if picture else "")
+    if form.validate_on_submit() and run_service(
+            lambda: ops.set_picture(obj, _upload(form.picture), form.alt.data or "",
+                                    user=current_user), form).ok:
+        flash(_("Picture saved."), "success")
+        return redirect(_picture_back(owner, obj))
+    return render_template("events/admin/picture_form.html", form=form, obj=obj, owner=owner,
+                           picture=picture, back=_picture_back(owner, obj))
+
+
+@admin_bp.post("/<owner>/<int:obj_id>/picture/delete")
+def picture_delete(owner: str, obj_id: int):
+    obj = _picture_owner(owner, obj_id)
+    check_post()
+    if run_service(lambda: ops.remove_picture(obj, user=current_user)).ok:
+        flash(_("Picture removed."), "success")
+    return redirect(_picture_back(owner, obj))
 
 
 # ---------------------------------------------------------------- venues, projects, speakers

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -343,7 +344,11 @@ class MaterialForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     title_en = StringField(_l("Title in English"), validators=[Optional(), Length(max=300)],
                            description=_l("Empty: English visitors see the title above."))
-    url = URLField(_l("Web address"), validators=[DataRequired(), Length(max=500), HttpUrl()])
+    url = URLField(_l("Web address"), validators=[Optional(), Length(max=500), HttpUrl()],
+                   description=_l("A link, e.g. the recording; leave it empty when you choose a file."))
+    file = FileField(_l("File"), description=_l(
+        "PDF, PowerPoint or Impress, Word or Writer, pictures or ZIP. A new file replaces "
+        "the current one at the same address."))
     visibility = SelectField(_l("Who can see it"), choices=enum_choices(VISIBILITIES),
                              default=Visibility.PUBLIC.value)
     session_id = SelectField(_l("Session"), coerce=int, default=0)
@@ -363,6 +368,14 @@ class MaterialForm(BaseForm):
             "visibility": Visibility(self.visibility.data),
             "session_id": self.session_id.data or None,
         }
+
+
+class PictureForm(BaseForm):
+    picture = FileField(_l("Picture"), validators=[FileRequired(_l("Choose a picture."))],
+                        description=_l("PNG, JPEG, GIF or WebP. Saved again without its "
+                                       "metadata (camera, place) and in smaller sizes."))
+    alt = StringField(_l("Description for people who cannot see it"),
+                      validators=[Length(max=300)])
 
 
 class VenueForm(BaseForm):

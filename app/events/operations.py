@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
 
@@ -37,6 +38,8 @@ from app.events.models import (
     session_speakers,
 )
 from app.extensions import db
+from app.files import services as files
+from app.files.services import Upload
 from app.text import slugify
 
 if TYPE_CHECKING:
@@ -561,41 +564,76 @@ def move_session(session: Session, direction: int, *, user: User) -> None:
 # ---------------------------------------------------------------- materials
 
 
-def _validate_material(event: Event, values: Mapping[str, Any]) -> None:
+def _validate_material(event: Event, values: Mapping[str, Any], *, has_file: bool = False) -> None:
     _check_lengths(Material, values)
     if "title" in values and not (values["title"] or "").strip():
         raise OperationError(_l("A title is required."), "title")
-    if "url" in values:
+    if has_file and values.get("kind") == MaterialKind.RECORDING:
+        raise OperationError(_l("A recording is published as a link: give its web address."),
+                             "kind")
+    if "url" in values and not has_file:
         if not values["url"]:
-            raise OperationError(_l("A web address is required."), "url")
+            raise OperationError(_l("Give a web address or choose a file."), "url")
         _check_url(values["url"], "url")
     session_id = values.get("session_id")
     if session_id is not None and session_id not in {s.id for s in event.sessions}:
         raise OperationError(_l("Choose a session of this event."), "session_id")
 
 
-def add_material(event: Event, values: Mapping[str, Any], *, user: User) -> Material:
-    """Attach a recording, slides or a link; a recording tells subscribers it is out."""
+def material_file_url(material: Material) -> str:
+    """The stable public address of a material's file: the same after a replacement."""
+    return (f"{current_app.config['BASE_URL']}/events/{material.event.slug}"
+            f"/materials/{material.id}")
+
+
+def _attach(material: Material, upload: Upload) -> None:
+    files.attach_material_file(material.id, upload)
+    material.url = material_file_url(material)
+
+
+def add_material(event: Event, values: Mapping[str, Any], *, user: User,
+                 upload: Upload | None = None) -> Material:
+    """Attach a recording, slides or a link, or a file (slides, programme, document);
+    a recording tells subscribers it is out."""
     values = dict(values)
     unknown = set(values) - MATERIAL_FIELDS
     if unknown:
         raise TypeError(f"unknown material fields: {sorted(unknown)}")
-    _validate_material(event, values)
+    _validate_material(event, values, has_file=upload is not None)
+    if upload is not None:
+        values["url"] = ""
     position = max((m.position for m in event.materials), default=-1) + 1
     material = Material(event=event, position=position, published_at=utcnow(), **values)
     db.session.add(material)
     event.bump_version()
     db.session.flush()
+    if upload is not None:
+        _attach(material, upload)
+        db.session.flush()
     record("material.create", material, user=user, summary=material.title, event_id=event.id)
     if material.kind == MaterialKind.RECORDING:
         signals.material_published.send(material, user=user)
     return material
 
 
-def update_material(material: Material, values: Mapping[str, Any], *,
-                    user: User) -> dict[str, tuple]:
-    _validate_material(material.event, values)
+def update_material(material: Material, values: Mapping[str, Any], *, user: User,
+                    upload: Upload | None = None) -> dict[str, tuple]:
+    """Edit a material; a new file replaces the old one at the same address, and a web
+    address given instead of a file turns it back into a link."""
+    values = dict(values)
+    had_file = files.material_file(material.id) is not None
+    url = (values.get("url") or "").strip()
+    keeps_file = upload is not None or (had_file and (not url or url == material.url))
+    if keeps_file:
+        values.pop("url", None)
+    _validate_material(material.event, values, has_file=keeps_file)
     changes = _apply(material, values, MATERIAL_FIELDS)
+    if upload is not None:
+        _attach(material, upload)
+        changes["file"] = (None, upload.filename)
+    elif had_file and not keeps_file:
+        files.detach_material_file(material.id)
+        changes["file"] = ("file", None)
     if changes:
         material.event.bump_version()
         db.session.flush()
@@ -607,10 +645,70 @@ def update_material(material: Material, values: Mapping[str, Any], *,
 def delete_material(material: Material, *, user: User) -> None:
     event = material.event
     record("material.delete", material, user=user, summary=material.title, event_id=event.id)
+    # Its file first: the stored bytes go too unless another material or picture uses them.
+    files.detach_material_file(material.id)
     event.materials.remove(material)
     db.session.delete(material)
     event.bump_version()
     db.session.flush()
+
+
+def move_material(material: Material, direction: int, *, user: User) -> None:
+    """Move a material one place up (-1) or down (+1) in the event's list."""
+    event = material.event
+    ordered = list(event.materials)
+    index = ordered.index(material)
+    other = index + (1 if direction > 0 else -1)
+    if not 0 <= other < len(ordered):
+        raise OperationError(_l("The material is already at that end of the list."))
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    for position, item in enumerate(ordered):
+        item.position = position
+    event.bump_version()
+    db.session.flush()
+    db.session.expire(event, ["materials"])
+    record("material.move", material, user=user, summary=material.title, event_id=event.id)
+
+
+# ---------------------------------------------------------------- pictures
+
+PICTURE_OWNERS = {"event": Event, "project": Project, "speaker": Speaker, "venue": Venue}
+
+
+def set_picture(owner: Any, upload: Upload, alt: str, *, user: User) -> None:
+    """An event's cover, a project's logo, a speaker's or a venue's photo (re-encoded)."""
+    kind = _picture_owner(owner, user)
+    files.set_picture(kind, owner.id, upload, alt=alt)
+    _picture_changed(owner, kind, user, "picture.set")
+
+
+def remove_picture(owner: Any, *, user: User) -> None:
+    kind = _picture_owner(owner, user)
+    if files.remove_picture(kind, owner.id):
+        _picture_changed(owner, kind, user, "picture.remove")
+
+
+def _picture_owner(owner: Any, user: User) -> str:
+    """The owner's kind; a shared record's picture changes under the same rule as its text."""
+    kind = next(k for k, model in PICTURE_OWNERS.items() if isinstance(owner, model))
+    if kind != "event":
+        _check_shared(_events_using(kind, owner), user)
+    return kind
+
+
+def _events_using(kind: str, owner: Any) -> list[Event]:
+    if kind == "event":
+        return [owner]
+    if kind == "speaker":
+        return _events_with_speaker(owner)
+    return _events_of(getattr(Event, f"{kind}_id"), owner.id)
+
+
+def _picture_changed(owner: Any, kind: str, user: User, action: str) -> None:
+    for event in _events_using(kind, owner):
+        event.bump_version()  # cached pages show the new picture
+    db.session.flush()
+    record(action, owner, user=user, summary=_label(owner))
 
 
 # ---------------------------------------------------------------- venues, projects, speakers

@@ -17,6 +17,9 @@ from app.events.fastpath import fast_path_slug, page_etag, page_headers, page_ke
 from app.events.filter_form import EventFilterForm
 from app.events.panels import panels_for
 from app.extensions import db
+from app.files import services as files
+from app.files.responses import blob_response
+from app.files.templating import picture_sources
 from app.i18n import current_language
 
 
@@ -52,7 +55,8 @@ def _render_index() -> str:
         count=True,
     )
     return render_template(
-        "events/index.html", page=page, filters=filters, form=form, projects=projects
+        "events/index.html", page=page, filters=filters, form=form, projects=projects,
+        covers=files.pictures_of("event", [e.id for e in page.items]),
     )
 
 
@@ -67,8 +71,13 @@ def _render_detail(slug: str) -> bytes | None:
     if event is None:
         return None
     page_url = _page_url(event.slug)
+    cover = picture_sources(files.picture_of("event", event.id))
     share_image_url = current_app.config["BASE_URL"] + url_for(
         "seo.share_image", slug=event.slug, lang=current_language(), v=event.version)
+    share_size = (1200, 630)
+    if cover:  # the organiser's cover picture is the better share image
+        share_image_url = current_app.config["BASE_URL"] + cover["jpeg"]
+        share_size = (cover["width"], cover["height"])
     html = render_template(
         "events/detail.html",
         event=event,
@@ -85,6 +94,8 @@ def _render_detail(slug: str) -> bytes | None:
         ),
         og_description=services.event_description_text(event),
         share_image_url=share_image_url,
+        share_size=share_size,
+        cover=cover,
         api_url=current_app.config["BASE_URL"] + url_for("api.event", slug=event.slug),
         panels=panels_for("page", event),
     )
@@ -145,3 +156,16 @@ def _private_copy(body: bytes) -> Response:
     resp = Response(body, mimetype="text/html")
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp
+
+
+@bp.get("/events/<slug>/materials/<int:material_id>")
+def material_file(slug: str, material_id: int):
+    """A public material's file. Registrants-only files are served from the attendee's
+    private page (/registrations/<token>/materials/<id>), never here."""
+    event = services.public_event_or_404(slug)
+    material = next((m for m in services.public_materials(event) if m.id == material_id), None)
+    stored = files.material_file(material_id) if material is not None else None
+    if stored is None:
+        abort(404)
+    return blob_response(stored.blob, filename=stored.filename,
+                         content_type=stored.content_type, private=False)

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from app.events import services as event_services
 from app.extensions import csrf, db
+from app.files import services as files
 from app.i18n import SUPPORTED
 from app.main import bp
 from app.security.urls import safe_next
@@ -24,7 +25,8 @@ from app.security.urls import safe_next
 def home():
     upcoming = event_services.upcoming_events(limit=6)
     recordings = event_services.latest_recordings(limit=4)
-    return render_template("main/home.html", upcoming=upcoming, recordings=recordings)
+    return render_template("main/home.html", upcoming=upcoming, recordings=recordings,
+                           covers=files.pictures_of("event", [e.id for e in upcoming]))
 
 
 @bp.get("/favicon.ico")

@@ -36,6 +36,7 @@ from flask_babel import force_locale
 
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
+from app.files import services as files
 from app.i18n import localized, tr
 from app.mail.retry import RetryPolicy
 from app.mail.smtp import (
@@ -171,6 +172,7 @@ def campaign_context(campaign: Campaign, language: str, *, token: str = TOKEN_PL
         "body_lang": body.lang,
         "events": events,
         "event_urls": {e.id: external_url("events.detail", slug=e.slug) for e in events},
+        "event_covers": _covers(events),
         "unsubscribe_url": external_url("newsletter.unsubscribe", token=token),
         "preferences_url": external_url("newsletter.preferences", token=token),
         "archive_url": external_url("newsletter.archive_detail", campaign_id=campaign.id),
@@ -179,6 +181,18 @@ def campaign_context(campaign: Campaign, language: str, *, token: str = TOKEN_PL
         "organisation_name": config["ORGANISATION_NAME"],
         "language": language,
     }
+
+
+def _covers(events) -> dict[int, dict]:
+    """{event id: its card-size JPEG cover, absolute address and box} for the e-mail."""
+    covers = {}
+    for event_id, picture in files.pictures_of("event", [e.id for e in events]).items():
+        jpeg = picture.variant("card", "jpeg")
+        if jpeg is not None:
+            covers[event_id] = {"url": external_url("files.picture", sha=jpeg.blob.sha256,
+                                                    ext="jpeg"),
+                                "width": jpeg.width, "height": jpeg.height, "alt": picture.alt}
+    return covers
 
 
 def render_campaign(campaign: Campaign, language: str, *, token: str = TOKEN_PLACEHOLDER,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import (
+    abort,
     current_app,
     flash,
     redirect,
@@ -20,6 +21,8 @@ from app.events.models import Event
 from app.events.panels import event_panel
 from app.events.services import public_event_or_404
 from app.extensions import db, limiter
+from app.files import services as files
+from app.files.responses import blob_response
 from app.forms import show_error
 from app.i18n import current_language
 from app.registrations import bp, capacity, checkin, forms, online, services
@@ -108,7 +111,7 @@ def attendee(token: str):
     join_url = ""
     qr_svg = None
     if reg.is_confirmed:
-        private_materials = [m for m in event.materials if not m.is_public]
+        private_materials = _private_materials(reg)
         # Until the part ends plus the grace minutes; then the recording takes its place.
         join_url = online.join_link(reg)
         if not reg.is_online:
@@ -119,6 +122,7 @@ def attendee(token: str):
         event=event,
         join_url=join_url,
         private_materials=private_materials,
+        private_files=files.material_files([m.id for m in private_materials]),
         qr_svg=qr_svg,
         form=ConfirmForm(),
         given=services.answers_as_given(reg, event_questions(event)) if reg.answers else [],
@@ -158,6 +162,26 @@ def cancel(token: str):
     return _private(current_app.make_response(
         render_template("registrations/confirm_cancel.html", registration=reg, event=reg.event, form=form)
     ))
+
+
+def _private_materials(reg) -> list:
+    """The registrants-only materials a confirmed registration may see (else none)."""
+    if not reg.is_confirmed:
+        return []
+    return [m for m in reg.event.materials if not m.is_public]
+
+
+@bp.get("/registrations/<token>/materials/<int:material_id>")
+def material_file(token: str, material_id: int):
+    """A registrants-only file, behind the same check as the links beside it on the
+    attendee page; a public material's file is served here too."""
+    reg = services.find_by_token_or_404(token)
+    allowed = _private_materials(reg) + [m for m in reg.event.materials if m.is_public]
+    stored = files.material_file(material_id) if any(m.id == material_id for m in allowed) else None
+    if stored is None:
+        abort(404)
+    return blob_response(stored.blob, filename=stored.filename,
+                         content_type=stored.content_type, private=True)
 
 
 @bp.route("/registrations/<token>/erase", methods=["GET", "POST"])
