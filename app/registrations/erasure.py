@@ -15,7 +15,7 @@ back-office page. Besides blanking the registration itself this:
 - records the erasure itself in the audit log (who, when, which registration id).
 
 Newsletter subscriptions are a separate consent with their own unsubscribe link and
-are left alone.
+their own erasure (app/newsletter/erasure.py), and are left alone.
 """
 from __future__ import annotations
 
