@@ -13,6 +13,7 @@ from app.auth.models import Role
 from app.db import utcnow
 from app.extensions import db
 from app.imports.models import StagedImport
+from app.imports.services import forget_address
 from app.mail.models import MailCooldown, OutboxMessage
 from app.newsletter import services
 from app.newsletter.models import (
@@ -62,7 +63,8 @@ def well_known_subscriber(client) -> tuple[Subscriber, list[int]]:
     db.session.add(StagedImport(
         kind="subscribers", user_id=uploader.id, filename="list.csv",
         header=["email", "nome", "consenso"],
-        rows=[[EMAIL.upper(), NAME, NOTE], ["someone@example.org", "Someone", "Fiera"]],
+        rows=[[EMAIL.upper(), NAME, NOTE], ["someone@example.org", "Someone", "Fiera"],
+              ["", f"{NAME} <{EMAIL}>", "Fiera"]],
         expires_at=utcnow() + timedelta(minutes=30)))
     record("newsletter.note", subscriber, summary=f"Wrote to {EMAIL}", about=NAME)
     db.session.commit()
@@ -201,3 +203,19 @@ def test_organisers_cannot_read_or_erase_subscribers(client, auth, role):
     assert client.post(f"/admin/newsletter/subscribers/{subscriber.id}/erase").status_code == 403
     db.session.expire_all()
     assert not db.session.get(Subscriber, subscriber.id).is_erased
+
+
+def test_a_staged_row_goes_only_when_it_holds_that_very_address(app):
+    uploader = UserFactory()
+    db.session.flush()
+    staged = StagedImport(kind="subscribers", user_id=uploader.id, header=["email", "nome"],
+                          rows=[["anna@example.org", "Anna"], ["marianna@example.org", "Marianna"],
+                                ["", "Anna Bianchi <ANNA@example.org>"], ["anna@example.org.it", "Altra"]],
+                          expires_at=utcnow() + timedelta(minutes=30))
+    only = StagedImport(kind="subscribers", user_id=uploader.id, header=["email"],
+                        rows=[["anna@example.org"]], expires_at=utcnow() + timedelta(minutes=30))
+    db.session.add_all([staged, only])
+    db.session.flush()
+    assert forget_address("Anna@example.org") == 3
+    assert [row[1] for row in staged.rows] == ["Marianna", "Altra"]
+    assert db.session.get(StagedImport, only.id) is None  # nothing left of that upload

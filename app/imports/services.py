@@ -154,8 +154,7 @@ def forget_address(address: str) -> int:
         return 0
     removed = 0
     for staged in db.session.scalars(sa.select(StagedImport)).all():
-        kept = [row for row in staged.rows or []
-                if not any(needle in (cell or "").lower() for cell in row)]
+        kept = [row for row in staged.rows or [] if not any(_holds(cell, needle) for cell in row)]
         if len(kept) == len(staged.rows or []):
             continue
         removed += len(staged.rows) - len(kept)
@@ -165,3 +164,9 @@ def forget_address(address: str) -> int:
             db.session.delete(staged)
     db.session.flush()
     return removed
+
+
+def _holds(cell: str, address: str) -> bool:
+    """Whether a cell is the address, or names it among other words ("Anna <a@b.it>"),
+    but not a longer address that merely ends with it."""
+    return address in re.split(r"[\s<>,;:()\[\]\"']+", (cell or "").lower())
