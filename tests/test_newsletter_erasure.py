@@ -219,3 +219,16 @@ def test_a_staged_row_goes_only_when_it_holds_that_very_address(app):
     assert forget_address("Anna@example.org") == 3
     assert [row[1] for row in staged.rows] == ["Marianna", "Altra"]
     assert db.session.get(StagedImport, only.id) is None  # nothing left of that upload
+
+
+def test_an_issue_still_on_its_way_is_not_sent_to_an_erased_subscriber(client):
+    subscriber = SubscriberFactory(email=EMAIL, name=NAME)
+    campaign = CampaignFactory(status="sending")
+    db.session.flush()
+    delivery = Delivery(campaign_id=campaign.id, subscriber_id=subscriber.id)
+    db.session.add(delivery)
+    db.session.commit()
+    client.post(f"/newsletter/erase/{subscriber.token}")
+    db.session.expire_all()
+    assert db.session.get(Delivery, delivery.id).status == DeliveryStatus.SKIPPED
+    assert services.recipients_count(campaign) == 0
