@@ -65,9 +65,9 @@ def test_event_list_gives_times_with_offset_and_zone_and_absolute_links(client, 
 
 def test_one_event_carries_programme_parts_speakers_and_only_public_materials(client, mestre):
     body = client.get("/api/v1/events/workshop-mestre").get_json()
-    assert [p["title"] for p in body["parts"]] == ["Primo giorno", "Secondo giorno"]
+    assert [p["title"] for p in body["parts"]] == [{"it": "Primo giorno"}, {"it": "Secondo giorno"}]
     assert body["programme"][0]["speakers"][0]["url"] == "http://localhost/speakers/giulia-bianchi/"
-    assert [m["title"] for m in body["materials"]] == ["Registrazione pubblica"]
+    assert [m["title"] for m in body["materials"]] == [{"it": "Registrazione pubblica"}]
     assert body["venue"]["url"] == "http://localhost/venues/parco-vega/"
 
 

@@ -327,6 +327,33 @@ def test_the_api_gives_both_languages(client, path):
         assert event["description"] == {"it": "Tre **tavole rotonde** e tre seminari."}
 
 
+def test_the_api_gives_programme_items_and_materials_in_both_languages(client):
+    event = bilingual_event()
+    english_event = EventFactory(slug="final-conference", language="en", title="Final conference",
+                                 starts_at=in_days(14, 8), ends_at=in_days(14, 16))
+    SessionFactory(event=english_event, title="Keynote", title_en="", description="On **resilience**",
+                   starts_at=english_event.starts_at)
+    first = event.sessions[0] if event.sessions[0].title.startswith("Tavola") else event.sessions[1]
+    first.description, first.description_en = "Con i **partner**", "With the **partners**"
+    MaterialFactory(event=event, title="Presentazione", title_en="Slides")
+    MaterialFactory(event=event, title="Registrazione")
+    db.session.commit()
+
+    body = client.get("/api/v1/events/conferenza-finale").get_json()
+    items = {item["title"]["it"]: item for item in body["programme"]}
+    assert items["Tavola rotonda: Open Data"]["title"] == {"it": "Tavola rotonda: Open Data",
+                                                          "en": "Round table: open data"}
+    assert items["Tavola rotonda: Open Data"]["description"] == {"it": "Con i **partner**",
+                                                                "en": "With the **partners**"}
+    assert items["Pausa pranzo"]["title"] == {"it": "Pausa pranzo"}
+    assert items["Pausa pranzo"]["description"] == {}
+    assert sorted(m["title"].get("en", "") for m in body["materials"]) == ["", "Slides"]
+    assert {"it": "Registrazione"} in [m["title"] for m in body["materials"]]
+    # An event written in English gives its programme under "en".
+    keynote = client.get("/api/v1/events/final-conference").get_json()["programme"][0]
+    assert keynote["title"] == {"en": "Keynote"} and keynote["description"] == {"en": "On **resilience**"}
+
+
 def test_the_digest_is_written_in_both_languages(app):
     monday = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
     bilingual_event(starts_at=monday + timedelta(days=10), ends_at=monday + timedelta(days=10, hours=4))

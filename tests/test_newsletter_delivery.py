@@ -183,6 +183,17 @@ def test_550_in_the_middle_is_recorded_and_the_rest_go_out_once(app, mail):
     assert campaign.status == CampaignStatus.SENT and campaign.failed_count == 1
 
 
+def test_a_refusal_quoting_the_address_is_recorded_without_it(app, mail):
+    [email] = subscribers(1)
+    campaign = scheduled_campaign()
+    mail.fail_next(f"550 5.1.1 <{email.upper()}>: Recipient address rejected")
+    send_due_campaigns()
+    [failed] = deliveries(campaign)
+    assert failed.status == DeliveryStatus.FAILED
+    assert "Recipient address rejected" in failed.last_error
+    assert email not in failed.last_error.lower()
+
+
 def test_repeated_permanent_failures_mark_a_subscriber_bouncing_and_skip_them(app, mail):
     app.config["NEWSLETTER_BOUNCE_THRESHOLD"] = 2
     [email] = subscribers(1)

@@ -92,15 +92,15 @@ class EventSummary(Strict):
 class Material(Strict):
     id: int
     kind: MaterialKind
-    title: str
+    title: LocalizedText
     url: Url
     session_id: int | None
 
 
 class ProgrammeItem(Strict):
     id: int
-    title: str
-    description: str
+    title: LocalizedText
+    description: LocalizedText = Field(description="Markdown")
     kind: SessionKind
     when: When
     room: str

@@ -13,7 +13,16 @@ from flask import current_app, url_for
 
 from app.api import schemas as s
 from app.events import services as catalogue
-from app.events.models import Event, EventStatus, Project, RegistrationMode, Session, Speaker, Venue
+from app.events.models import (
+    Event,
+    EventStatus,
+    Material,
+    Project,
+    RegistrationMode,
+    Session,
+    Speaker,
+    Venue,
+)
 from app.i18n import SECOND, original_language
 
 
@@ -22,10 +31,11 @@ def absolute(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"] + url_for(endpoint, **values)
 
 
-def localized(obj: Event, field: str) -> s.LocalizedText:
-    """A text under the language it is written in (the event's own), and its English
-    version when the organiser gave one; a language the text lacks stays absent."""
-    texts = {original_language(obj): getattr(obj, field) or ""}
+def localized(obj: Event | Session | Material, field: str, language: str | None = None) -> s.LocalizedText:
+    """A text under the language it is written in (`language`, else the record's own:
+    sessions and materials speak their event's), and its English version when the
+    organiser gave one; a language the text lacks stays absent."""
+    texts = {language or original_language(obj): getattr(obj, field) or ""}
     texts[SECOND] = getattr(obj, f"{field}_{SECOND}", "") or texts.get(SECOND, "")
     return s.LocalizedText({lang: text for lang, text in texts.items() if text.strip()})
 
@@ -88,16 +98,17 @@ def event_summary(e: Event) -> s.EventSummary:
     return s.EventSummary(**_summary_fields(e))
 
 
-def programme_item(item: Session, zone: str) -> s.ProgrammeItem:
+def programme_item(item: Session, zone: str, language: str) -> s.ProgrammeItem:
     return s.ProgrammeItem(
-        id=item.id, title=item.title, description=item.description, kind=item.kind,
+        id=item.id, title=localized(item, "title", language),
+        description=localized(item, "description", language), kind=item.kind,
         when=when(item.starts_at, item.ends_at, zone), room=item.room,
         registrable=item.registrable, speakers=[speaker_ref(sp) for sp in item.speakers],
     )
 
 
 def event_detail(e: Event) -> s.EventDetail:
-    programme = [programme_item(item, e.timezone)
+    programme = [programme_item(item, e.timezone, original_language(e))
                  for day in catalogue.programme_by_day(e) for item in day.sessions]
     return s.EventDetail(
         **_summary_fields(e),
@@ -106,7 +117,8 @@ def event_detail(e: Event) -> s.EventDetail:
         parts=[p for p in programme if p.registrable],
         programme=programme,
         materials=[
-            s.Material(id=m.id, kind=m.kind, title=m.title, url=m.url, session_id=m.session_id)
+            s.Material(id=m.id, kind=m.kind, title=localized(m, "title", original_language(e)),
+                       url=m.url, session_id=m.session_id)
             for m in catalogue.public_materials(e)
         ],
     )

@@ -21,7 +21,7 @@ from pydantic.json_schema import models_json_schema
 from app.api.schemas import Problem
 
 OPENAPI_VERSION = "3.1.0"
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"
 REF = "#/components/schemas/{model}"
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -212,7 +212,15 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 "headers. Every answer carries an `ETag`: send it back in `If-None-Match` "
                 "to get `304 Not Modified` while nothing changed. Organisers' keys "
                 "(back-office, *API keys*) reach the registrations of their events and "
-                "check people in at the door."
+                "check people in at the door.\n\n"
+                "Texts written by organisers come as `{\"it\": …, \"en\": …}` (the "
+                "`LocalizedText` schema): a language the text is not written in is absent.\n\n"
+                "## Changes\n\n"
+                "- **1.1.0**: the `title` and `description` of programme items (`programme`, "
+                "`parts`) and the `title` of materials changed shape from a string to "
+                "`LocalizedText`, like the events' texts already were. Read "
+                "`title.it` (or `title.en`) where you read `title`.\n"
+                "- **1.0.0**: first version."
             ),
             "license": {"name": "CC BY 4.0", "identifier": "CC-BY-4.0"},
         },

@@ -144,3 +144,29 @@ def purge_expired(now: datetime | None = None) -> int:
         .returning(StagedImport.id)
     ).all()
     return len(deleted)
+
+
+def forget_address(address: str) -> int:
+    """Remove every staged row holding `address` (its person's data were erased);
+    an upload left with no rows goes too. Returns how many rows were removed."""
+    needle = address.strip().lower()
+    if not needle:
+        return 0
+    removed = 0
+    for staged in db.session.scalars(sa.select(StagedImport)).all():
+        kept = [row for row in staged.rows or [] if not any(_holds(cell, needle) for cell in row)]
+        if len(kept) == len(staged.rows or []):
+            continue
+        removed += len(staged.rows) - len(kept)
+        if kept:
+            staged.rows = kept
+        else:
+            db.session.delete(staged)
+    db.session.flush()
+    return removed
+
+
+def _holds(cell: str, address: str) -> bool:
+    """Whether a cell is the address, or names it among other words ("Anna <a@b.it>"),
+    but not a longer address that merely ends with it."""
+    return address in re.split(r"[\s<>,;:()\[\]\"']+", (cell or "").lower())

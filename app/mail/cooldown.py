@@ -62,6 +62,14 @@ def may_send(address: str, kind: str, now: datetime | None = None) -> bool:
     return True
 
 
+def forget(address: str, kinds: tuple[str, ...]) -> int:
+    """Drop the rows of `address` for these kinds (the person's data were erased)."""
+    keys = [_key(address, kind) for kind in kinds]
+    result = db.session.execute(sa.delete(MailCooldown).where(MailCooldown.key.in_(keys))
+                                .returning(MailCooldown.key))
+    return len(result.all())
+
+
 def forget_old(now: datetime | None = None) -> int:
     """Drop rows untouched for two days (they no longer hold anything back)."""
     cutoff = (now or utcnow()) - timedelta(days=2)

@@ -10,9 +10,11 @@ from app.auth.services import is_back_office_address
 from app.extensions import db
 from app.mail.outbox import queue_email
 from app.newsletter import admin_bp, labels, services
+from app.newsletter.erasure import erase_subscriber, record_export, subscriber_data
 from app.newsletter.forms import CampaignForm, ConfirmForm, ScheduleForm, SendNowForm, TestSendForm
 from app.newsletter.models import Campaign, Subscriber, SubscriberStatus
 from app.newsletter.sending import campaign_context, render_campaign, smtp_transport
+from app.newsletter.views import data_response
 from app.security.headers import allow_framing
 
 
@@ -197,3 +199,31 @@ def subscribers():
                            status_label=labels.status_label, source_label=labels.source_label)
 
 
+
+
+def _live_subscriber(subscriber_id: int) -> Subscriber:
+    subscriber = db.get_or_404(Subscriber, subscriber_id)
+    if subscriber.is_erased:
+        abort(404)
+    return subscriber
+
+
+@admin_bp.get("/subscribers/<int:subscriber_id>/data.json")
+@admin_required
+def subscriber_export(subscriber_id: int):
+    subscriber = _live_subscriber(subscriber_id)
+    data = subscriber_data(subscriber)
+    run_service(lambda: record_export(subscriber, by=current_user))
+    return data_response(data, f"newsletter-{subscriber.id}.json")
+
+
+@admin_bp.route("/subscribers/<int:subscriber_id>/erase", methods=["GET", "POST"])
+@admin_required
+def subscriber_erase(subscriber_id: int):
+    subscriber = _live_subscriber(subscriber_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if run_service(lambda: erase_subscriber(subscriber, by=current_user, reason="administrator")).ok:
+            flash(_("The subscriber's data are erased."), "success")
+        return redirect(url_for("newsletter_admin.subscribers"))
+    return render_template("newsletter/admin/subscriber_erase.html", subscriber=subscriber, form=form)

@@ -10,7 +10,6 @@ else every valid row reads "invited" and the import leaves existing subscribers 
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +26,7 @@ from app.imports import rows
 from app.imports.models import StagedImport
 from app.imports.services import discard
 from app.newsletter.models import Subscriber, SubscriberStatus, topic_codes
-from app.newsletter.services import NewsletterError, request_subscription
+from app.newsletter.services import NewsletterError, new_token, request_subscription
 from app.registrations.forms import normalise_email
 
 KIND = "subscribers"
@@ -129,7 +128,7 @@ def import_subscribers(staged: StagedImport, mapping: dict[str, str], *, by: Any
         language = language if language in SUPPORTED else "it"
         name = row.values.get("name", "")
         if confirmed:
-            subscriber = existing.get(row.email) or Subscriber(email=row.email, token=_token())
+            subscriber = existing.get(row.email) or Subscriber(email=row.email, token=new_token())
             db.session.add(subscriber)
             subscriber.name = name[:200] or subscriber.name
             subscriber.language = language
@@ -157,7 +156,3 @@ def import_subscribers(staged: StagedImport, mapping: dict[str, str], *, by: Any
            reason=reason or None)
     discard(staged)
     return result
-
-
-def _token() -> str:
-    return secrets.token_urlsafe(24)

@@ -77,6 +77,9 @@ class Subscriber(TimestampMixin, db.Model):
     consent_note: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
     confirmed_at: so.Mapped[datetime | None]
     unsubscribed_at: so.Mapped[datetime | None]
+    # Set when the person's data were erased (app/newsletter/erasure.py): the row stays,
+    # holding no address, name or evidence, so the issues' counts stay right.
+    erased_at: so.Mapped[datetime | None]
 
     # Consecutive permanent refusals; reset by a successful delivery.
     permanent_failures: so.Mapped[int] = so.mapped_column(default=0)
@@ -96,6 +99,10 @@ class Subscriber(TimestampMixin, db.Model):
         ]
 
     is_active = holds("status", SubscriberStatus.ACTIVE)
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     def __repr__(self) -> str:
         return f"<Subscriber {self.id} {self.status}>"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -59,6 +60,15 @@ from app.newsletter.services import external_url, featured_events, recipients_qu
 from app.text import markdown_to_text, render_markdown
 
 log = logging.getLogger(__name__)
+
+
+def _error_text(exc: Exception, address: str) -> str:
+    """The server's answer without the recipient's address (servers often quote it):
+    the delivery row keeps why it failed, never whom it was for."""
+    text = str(exc)
+    if address:
+        text = re.sub(re.escape(address), "<recipient>", text, flags=re.IGNORECASE)
+    return text[:2000]
 
 # Stands for a subscriber's token in the prepared message; "~" never occurs in
 # secrets.token_urlsafe output, so the substitution cannot touch anything else.
@@ -546,7 +556,7 @@ def _send_batches(campaign_id: int, transport: Transport, report: SendReport, ma
                 transport.send(data, sender=message.sender, recipients=[row.email])
             except PermanentFailure as exc:
                 _finish_row(row.delivery_id, token, status=DeliveryStatus.FAILED,
-                            attempts=row.attempts + 1, last_error=str(exc)[:2000])
+                            attempts=row.attempts + 1, last_error=_error_text(exc, row.email))
                 failures = Subscriber.permanent_failures + 1
                 db.session.execute(
                     sa.update(Subscriber)
@@ -568,11 +578,11 @@ def _send_batches(campaign_id: int, transport: Transport, report: SendReport, ma
                 attempts = row.attempts + 1
                 if run.retry.gives_up(attempts):
                     _finish_row(row.delivery_id, token, status=DeliveryStatus.FAILED,
-                                attempts=attempts, last_error=str(exc)[:2000])
+                                attempts=attempts, last_error=_error_text(exc, row.email))
                     report.failed += 1
                 else:
                     _finish_row(row.delivery_id, token, status=DeliveryStatus.QUEUED,
-                                attempts=attempts, last_error=str(exc)[:2000],
+                                attempts=attempts, last_error=_error_text(exc, row.email),
                                 next_attempt_at=utcnow() + run.retry.delay(attempts))
                     report.retried += 1
                 db.session.commit()

@@ -54,7 +54,7 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _new_token() -> str:
+def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
@@ -96,13 +96,13 @@ def request_subscription(
         # and send nothing; the visitor sees the same answer either way.
         return subscriber
     if subscriber is None:
-        subscriber = Subscriber(email=email, token=_new_token())
+        subscriber = Subscriber(email=email, token=new_token())
         db.session.add(subscriber)
     subscriber.name = name.strip()[:200] or subscriber.name
     subscriber.language = language
     subscriber.set_topics(_known_topics(topics))
     subscriber.status = SubscriberStatus.PENDING
-    subscriber.confirm_token = _new_token()
+    subscriber.confirm_token = new_token()
     subscriber.confirm_expires_at = now + timedelta(
         days=current_app.config["NEWSLETTER_CONFIRM_DAYS"]
     )

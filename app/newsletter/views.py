@@ -1,6 +1,8 @@
 """Public newsletter pages: sign-up, confirmation, preferences, one-click unsubscribe, archive."""
 from __future__ import annotations
 
+import json
+
 from flask import (
     Response,
     abort,
@@ -16,6 +18,7 @@ from flask_babel import gettext as _
 from app.extensions import csrf, db, limiter
 from app.i18n import current_language
 from app.newsletter import bp, services
+from app.newsletter.erasure import erase_subscriber, subscriber_data
 from app.newsletter.feed import archive_feed
 from app.newsletter.forms import ConfirmForm, PreferencesForm, SubscribeForm
 from app.newsletter.models import Campaign, CampaignStatus, SubscriberStatus
@@ -126,6 +129,37 @@ def unsubscribe(token: str):
         return render_template("newsletter/unsubscribed.html", subscriber=subscriber)
     return render_template("newsletter/unsubscribe.html", subscriber=subscriber,
                            form=ConfirmForm())
+
+
+@bp.get("/data/<token>.json")
+def data_export(token: str):
+    """The subscriber's own copy of everything stored about them."""
+    subscriber = _subscriber_or_404(token)
+    return data_response(subscriber_data(subscriber), f"newsletter-{subscriber.id}.json")
+
+
+def data_response(data: dict, filename: str) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False, indent=2), 200, {
+        "Content-Type": "application/json; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    })
+
+
+@bp.route("/erase/<token>", methods=["GET", "POST"])
+def erase(token: str):
+    subscriber = _subscriber_or_404(token)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        erase_subscriber(subscriber, reason="subscriber")
+        db.session.commit()
+        return redirect(url_for("newsletter.erased"))
+    return render_template("newsletter/confirm_erase.html", subscriber=subscriber, form=form)
+
+
+@bp.get("/erased")
+def erased():
+    return render_template("newsletter/erased.html")
 
 
 @bp.get("/archive/")

@@ -15,7 +15,7 @@ back-office page. Besides blanking the registration itself this:
 - records the erasure itself in the audit log (who, when, which registration id).
 
 Newsletter subscriptions are a separate consent with their own unsubscribe link and
-are left alone.
+their own erasure (app/newsletter/erasure.py), and are left alone.
 """
 from __future__ import annotations
 
@@ -23,8 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.audit import record
-from app.audit.models import AuditEntry
+from app.audit import record, scrub
 from app.extensions import db
 from app.mail.models import OutboxMessage
 from app.registrations import signals
@@ -48,19 +47,9 @@ def forget_traces(reg: Registration, *, email: str, names: list[str], by: Any = 
     ))
     # Reminders and calendars drop their own rows (their receivers).
     signals.registration_anonymised.send(reg, email=email, address_still_live=still_live)
-    _scrub_audit(reg, [email, *names])
+    scrub([email, *names], object_type="registration", object_id=reg.id)
     db.session.flush()
     db.session.expire_all()  # the bulk deletes bypassed the identity map
     record("registration.erase", reg, user=by, event_id=reg.event_id, reason=reason)
     db.session.flush()
 
-
-def _scrub_audit(reg: Registration, needles: list[str]) -> None:
-    about = sa.and_(AuditEntry.object_type == "registration", AuditEntry.object_id == reg.id)
-    quoting = [sa.func.lower(AuditEntry.summary).contains(n.lower()) for n in needles if n]
-    entries = db.session.scalars(sa.select(AuditEntry).where(sa.or_(about, *quoting))).all()
-    for entry in entries:
-        entry.summary = f"#{entry.object_id}" if entry.object_id else ""
-        # Keep ids and numbers (what happened to which record), drop every text.
-        entry.details = {k: v for k, v in (entry.details or {}).items()
-                         if isinstance(v, (int, float, bool)) and not isinstance(v, str)}

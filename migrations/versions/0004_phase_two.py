@@ -1,4 +1,4 @@
-"""Phase two: English texts, imports, organiser edits, the catalogue version, uploaded files
+"""Phase two: English texts, imports, organiser edits, the catalogue version, uploaded files, subscribers' erasure
 
 Revision ID: 0004
 Revises: 0003
@@ -24,9 +24,11 @@ def upgrade():
     _upgrade_organiser_edits()
     _upgrade_catalogue_version()
     _upgrade_files()
+    _upgrade_subscriber_rights()
 
 
 def downgrade():
+    _downgrade_subscriber_rights()
     _downgrade_files()
     _downgrade_catalogue_version()
     _downgrade_organiser_edits()
@@ -258,3 +260,16 @@ def _downgrade_files():
 
     op.drop_table('blobs')
     # ### end Alembic commands ###
+
+
+# --- subscriber rights: when a newsletter subscriber's personal data were erased
+
+
+def _upgrade_subscriber_rights():
+    with op.batch_alter_table('newsletter_subscribers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('erased_at', app.db.UTCDateTime(timezone=True), nullable=True))
+
+
+def _downgrade_subscriber_rights():
+    with op.batch_alter_table('newsletter_subscribers', schema=None) as batch_op:
+        batch_op.drop_column('erased_at')

@@ -165,8 +165,45 @@ def ensure_fixtures(log) -> dict:
         db.session.add(registration)
     facts["attendee_token"] = registration.token
     facts["event_id"] = workshop.id
+    facts["project_id"] = project.id
+    facts.update(ensure_back_office_fixtures(user, workshop, now))
     db.session.commit()
     return facts
+
+
+def ensure_back_office_fixtures(user, workshop, now: datetime) -> dict:
+    """A newsletter subscriber (for their own data pages) and one upload of each import
+    waiting for its preview, with a row that imports and a row that is refused."""
+    from app.imports.models import StagedImport
+    from app.newsletter.models import Subscriber, SubscriberStatus
+
+    subscriber = db.session.scalar(
+        sa.select(Subscriber).where(Subscriber.email == "lettrice.pagine@example.org"))
+    if subscriber is None:
+        subscriber = Subscriber(
+            email="lettrice.pagine@example.org", name="Lucia Ferri", language="it",
+            status=SubscriberStatus.ACTIVE, token=secrets.token_urlsafe(24),
+            consent_at=now, consent_version="2026-01", confirmed_at=now)
+        subscriber.set_topics(["events"])
+        db.session.add(subscriber)
+    uploads = {
+        "registrant_import_id": StagedImport(
+            kind="registrations", event_id=workshop.id, user_id=user.id, filename="iscritti.csv",
+            header=["Nome", "Cognome", "E-mail", "Ente"],
+            rows=[["Marco", "Neri", "marco.neri@example.org", "Comune di Belluno"],
+                  ["Paola", "", "non-un-indirizzo", ""]],
+            expires_at=now + timedelta(days=2)),
+        "subscriber_import_id": StagedImport(
+            kind="subscribers", user_id=user.id, filename="lista.csv",
+            header=["email", "nome", "lingua", "fonte del consenso"],
+            rows=[["sara.galli@example.org", "Sara Galli", "it", "Modulo cartaceo, Mestre 17/01/2022"],
+                  ["luca@example.org", "Luca", "en", ""]],
+            expires_at=now + timedelta(days=2)),
+    }
+    db.session.add_all([subscriber, *uploads.values()])
+    db.session.flush()
+    return {"subscriber_id": subscriber.id, "subscriber_token": subscriber.token,
+            **{name: staged.id for name, staged in uploads.items()}}
 
 
 def main() -> None:
