@@ -10,7 +10,8 @@ import pytest
 
 APP = Path(__file__).resolve().parent.parent / "app"
 # Modules at the root of app/ that form the kernel: every capability may import them.
-KERNEL = {"db", "errors", "extensions", "forms", "text", "i18n", "cache", "config", "audit"}
+KERNEL = {"db", "errors", "extensions", "forms", "text", "i18n", "cache", "config", "audit",
+          "downloads"}
 # The back-office shell sits just above the kernel: capabilities build on it.
 SHELL = "admin"
 

@@ -14,6 +14,7 @@ from app.audit import record
 from app.cache import conditional_response
 from app.documents import admin_bp, bp, pdf
 from app.documents import participation as participation_reports
+from app.downloads import content_disposition
 from app.events.models import Event, Project, Session
 from app.events.panels import event_panel
 from app.events.permissions import can_manage
@@ -25,7 +26,7 @@ from app.registrations import services as registration_services
 
 def pdf_response(body: bytes, filename: str, *, disposition: str = "inline") -> Response:
     response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.headers["Content-Disposition"] = content_disposition(disposition, filename)
     return response
 
 
@@ -46,7 +47,7 @@ def programme(slug: str):
         pdf.programme_etag(event, lang), lambda: pdf.cached_programme_pdf(event, lang),
         content_type="application/pdf", cache_control="public, no-cache",
         vary=[] if explicit else ["Cookie"],
-        headers={"Content-Disposition": f'inline; filename="programme-{slug}.pdf"'},
+        headers={"Content-Disposition": content_disposition("inline", f"programme-{slug}.pdf")},
     )
 
 
@@ -126,9 +127,8 @@ def certificates(event_id: int):
         stream_with_context(pdf.iter_certificates_zip(registrations)),
         mimetype="application/zip",
     )
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="certificates-{event.slug}{suffix}.zip"'
-    )
+    response.headers["Content-Disposition"] = content_disposition(
+        "attachment", f"certificates-{event.slug}{suffix}.zip")
     return private(response)
 
 
@@ -141,7 +141,7 @@ def _report_response(body: bytes, fmt: str, name: str) -> Response:
     if fmt == "pdf":
         return private(pdf_response(body, f"{name}.pdf", disposition="attachment"))
     response = Response(body, mimetype=XLSX)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    response.headers["Content-Disposition"] = content_disposition("attachment", f"{name}.xlsx")
     return private(response)
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from flask import Response, current_app, redirect, request, stream_with_context
 
+from app.downloads import content_disposition
 from app.files import storage
 from app.files.models import Blob
 from app.files.services import read_blob
-from app.files.storage import content_disposition
 
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
 SANDBOX = "default-src 'none'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'"

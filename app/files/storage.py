@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Protocol
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import current_app
 
+from app.downloads import content_disposition
 from app.extensions import db
 from app.files.models import Blob, BlobChunk
 
@@ -169,13 +169,6 @@ class _ChunkReader:
         else:
             out, self._pending = self._pending[:size], self._pending[size:]
         return out
-
-
-def content_disposition(disposition: str, filename: str) -> str:
-    """RFC 6266: an ASCII fallback name, and the real one (accents kept) as filename*."""
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_"
-                       for c in filename) or "file"
-    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 _s3_clients: dict[tuple, S3Storage] = {}

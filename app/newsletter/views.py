@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from app.downloads import attachment
 from app.extensions import csrf, db, limiter
 from app.i18n import current_language
 from app.newsletter import bp, services
@@ -139,11 +140,8 @@ def data_export(token: str):
 
 
 def data_response(data: dict, filename: str) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False, indent=2), 200, {
-        "Content-Type": "application/json; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store",
-    })
+    return Response(json.dumps(data, ensure_ascii=False, indent=2), 200, attachment(filename),
+                    content_type="application/json; charset=utf-8")
 
 
 @bp.route("/erase/<token>", methods=["GET", "POST"])

@@ -19,6 +19,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from app.admin import run_service
+from app.downloads import attachment
 from app.events.models import Event, Project
 from app.events.permissions import can_manage
 from app.extensions import db
@@ -183,10 +184,7 @@ def export(event_id: int, fmt: str):
         event, _query(event, _filters()), event_questions(event), current_language(), fmt,
         by=current_user)).value
     # Streamed: the rows are read and written as the client downloads them.
-    return Response(stream_with_context(body), content_type=content_type, headers={
-        "Content-Disposition": f'attachment; filename="{name}"',
-        "Cache-Control": "no-store",
-    })
+    return Response(stream_with_context(body), content_type=content_type, headers=attachment(name))
 
 
 @admin_bp.route("/events/<int:event_id>/registrations/message", methods=["GET", "POST"])
