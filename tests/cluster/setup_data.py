@@ -49,12 +49,12 @@ def seed() -> dict:
     db.session.flush()
     # 2,000 active subscribers in one statement (factories would take a minute).
     from app.db import utcnow
-    from app.newsletter.services import _new_token
+    from app.newsletter.services import new_token
 
     now = utcnow()
     db.session.execute(sa.insert(Subscriber), [
         {"email": f"reader{n:04d}@example.org", "name": f"Reader {n}", "language": "it",
-         "status": "active", "token": _new_token(), "consent_version": "2026-01",
+         "status": "active", "token": new_token(), "consent_version": "2026-01",
          "consent_at": now, "confirmed_at": now}
         for n in range(SUBSCRIBERS)
     ])
