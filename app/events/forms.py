@@ -444,13 +444,6 @@ class ProjectForm(BaseForm):
     status = SelectField(_l("Status"), choices=enum_choices(PROJECT_STATUSES),
                          default=ProjectStatus.ONGOING.value)
 
-    @classmethod
-    def for_project(cls, project, **kwargs) -> ProjectForm:
-        form = cls(obj=project, **kwargs)
-        if not form.is_submitted():
-            form.status.data = project.status.value
-        return form
-
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         return show_problems(self, ops.period_problems(self.starts_on.data, self.ends_on.data)) and ok

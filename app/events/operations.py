@@ -786,11 +786,9 @@ def update_venue(venue: Venue, values: Mapping[str, Any], *, user: User) -> dict
 
 
 def delete_venue(venue: Venue, *, user: User) -> None:
-    used = _events_of(Event.venue_id, venue.id)
-    _delete_unused(venue, used, venue.name, user=user, refusal=_ln(
+    _delete_unused(venue, Event.venue_id, venue.name, user=user, refusal=lambda n: _ln(
         "This venue is used by %(num)d event: choose another venue for it first.",
-        "This venue is used by %(num)d events: choose another venue for them first.",
-        len(used)))
+        "This venue is used by %(num)d events: choose another venue for them first.", n))
 
 
 def _validate_project(values: Mapping[str, Any], project: Project | None) -> None:
@@ -839,18 +837,18 @@ def update_project(project: Project, values: Mapping[str, Any], *,
 
 
 def delete_project(project: Project, *, user: User) -> None:
-    used = _events_of(Event.project_id, project.id)
-    _delete_unused(project, used, project.name, user=user, refusal=_ln(
+    _delete_unused(project, Event.project_id, project.name, user=user, refusal=lambda n: _ln(
         "This project has %(num)d event: move it to another project first.",
-        "This project has %(num)d events: move them to another project first.",
-        len(used)))
+        "This project has %(num)d events: move them to another project first.", n))
 
 
-def _delete_unused(obj: Venue | Project, used: list[Event], summary: str, *, user: User,
-                   refusal: Any) -> None:
-    """Delete a venue or project no event points at; else refuse with `refusal`."""
+def _delete_unused(obj: Venue | Project, column: Any, summary: str, *, user: User,
+                   refusal: Callable[[int], Any]) -> None:
+    """Delete a venue or project no event points at through `column`; else refuse with
+    `refusal(number of events)`."""
+    used = _events_of(column, obj.id)
     if used:
-        raise OperationError(refusal)
+        raise OperationError(refusal(len(used)))
     record(f"{obj.__tablename__[:-1]}.delete", obj, user=user, summary=summary)
     db.session.delete(obj)
     db.session.flush()
