@@ -515,6 +515,15 @@ def delete_session(session: Session, *, user: User) -> None:
     signals.event_updated.send(event, changes={"sessions": (session.id, None)}, user=user)
 
 
+def _neighbour(ordered: list[Any], item: Any, direction: int, refusal: Any) -> int:
+    """Where the item one place up (-1) or down (+1) from `item` stands in `ordered`;
+    `refusal` when `item` is already at that end."""
+    other = ordered.index(item) + (1 if direction > 0 else -1)
+    if not 0 <= other < len(ordered):
+        raise OperationError(refusal)
+    return other
+
+
 def move_session(session: Session, direction: int, *, user: User) -> None:
     """Move a programme item one place up (-1) or down (+1) on the same day.
 
@@ -523,10 +532,8 @@ def move_session(session: Session, direction: int, *, user: User) -> None:
     """
     event = session.event
     ordered = list(event.sessions)
-    index = ordered.index(session)
-    other_index = index + (1 if direction > 0 else -1)
-    if not 0 <= other_index < len(ordered):
-        raise OperationError(_l("The session is already at that end of the programme."))
+    other_index = _neighbour(ordered, session, direction,
+                             _l("The session is already at that end of the programme."))
     first, second = sorted((session, ordered[other_index]), key=ordered.index)
     tz = ZoneInfo(event.timezone)
     if first.starts_at.astimezone(tz).date() != second.starts_at.astimezone(tz).date():
@@ -658,9 +665,8 @@ def move_material(material: Material, direction: int, *, user: User) -> None:
     event = material.event
     ordered = list(event.materials)
     index = ordered.index(material)
-    other = index + (1 if direction > 0 else -1)
-    if not 0 <= other < len(ordered):
-        raise OperationError(_l("The material is already at that end of the list."))
+    other = _neighbour(ordered, material, direction,
+                       _l("The material is already at that end of the list."))
     ordered[index], ordered[other] = ordered[other], ordered[index]
     for position, item in enumerate(ordered):
         item.position = position

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.admin import admin_required, run_service
@@ -164,24 +165,20 @@ def send_now(campaign_id: int):
                        _("Sending starts within a minute."))
 
 
-@admin_bp.post("/<int:campaign_id>/unschedule")
-def unschedule(campaign_id: int):
-    return _transition(campaign_id, services.unschedule_campaign, _("The issue is a draft again."))
+# The steps of an issue's life that need nothing but a click: the service, and what the
+# organiser is told once it is done.
+STEPS = {
+    "unschedule": (services.unschedule_campaign, _l("The issue is a draft again.")),
+    "pause": (services.pause_campaign, _l("Sending is paused.")),
+    "resume": (services.resume_campaign, _l("Sending resumes.")),
+    "cancel": (services.cancel_campaign, _l("The issue is cancelled.")),
+}
 
 
-@admin_bp.post("/<int:campaign_id>/pause")
-def pause(campaign_id: int):
-    return _transition(campaign_id, services.pause_campaign, _("Sending is paused."))
-
-
-@admin_bp.post("/<int:campaign_id>/resume")
-def resume(campaign_id: int):
-    return _transition(campaign_id, services.resume_campaign, _("Sending resumes."))
-
-
-@admin_bp.post("/<int:campaign_id>/cancel")
-def cancel(campaign_id: int):
-    return _transition(campaign_id, services.cancel_campaign, _("The issue is cancelled."))
+@admin_bp.post(f"/<int:campaign_id>/<any({', '.join(STEPS)}):step>")
+def step(campaign_id: int, step: str):
+    action, message = STEPS[step]
+    return _transition(campaign_id, action, str(message))
 
 
 @admin_bp.get("/subscribers")
