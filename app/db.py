@@ -51,6 +51,11 @@ def holds(column: str, *values: enum.Enum) -> property:
                     doc=f"{column} is {' or '.join(str(v) for v in values)}")
 
 
+def stamped(column: str) -> property:
+    """A read-only flag: whether the row's `column` (a time such as `erased_at`) is set."""
+    return property(lambda row: getattr(row, column) is not None, doc=f"{column} is set")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

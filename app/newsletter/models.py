@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import StrEnum, TimestampMixin, enum_column, holds, reference, utcnow
+from app.db import StrEnum, TimestampMixin, enum_column, holds, reference, stamped, utcnow
 from app.extensions import db
 
 
@@ -100,9 +100,7 @@ class Subscriber(TimestampMixin, db.Model):
 
     is_active = holds("status", SubscriberStatus.ACTIVE)
 
-    @property
-    def is_erased(self) -> bool:
-        return self.erased_at is not None
+    is_erased = stamped("erased_at")
 
     def __repr__(self) -> str:
         return f"<Subscriber {self.id} {self.status}>"

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.db import StrEnum, TimestampMixin, enum_column, holds, reference
+from app.db import StrEnum, TimestampMixin, enum_column, holds, reference, stamped
 from app.events.models import Event, Session
 from app.extensions import db
 
@@ -94,9 +94,7 @@ class Registration(TimestampMixin, db.Model):
 
     is_cancelled = holds("status", RegistrationStatus.CANCELLED)
 
-    @property
-    def is_anonymised(self) -> bool:
-        return self.anonymised_at is not None
+    is_anonymised = stamped("anonymised_at")
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.status}>"
