@@ -4,10 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from app.events.signals import event_cancelled, event_published, event_updated, material_published
+from app.registrations import online
 from app.registrations.signals import (
     registration_anonymised,
     registration_cancelled,
     registration_created,
+    registration_preparing,
     registration_promoted,
 )
 from app.reminders import services
@@ -16,9 +18,15 @@ from app.reminders import services
 RELEVANT = {"starts_at", "ends_at", "timezone", "format", "status", "reminder_hours_before"}
 
 
+@registration_preparing.connect
+def on_registration_preparing(registration: Any, **kwargs: Any) -> None:
+    # Loaded now, outside the event's lock: whether a recording reminder is due.
+    online.published_recording(registration.event)
+
+
 @registration_created.connect
-def on_registration_created(registration: Any, **kwargs: Any) -> None:
-    services.schedule_registration(registration)
+def on_registration_created(registration: Any, new: bool = False, **kwargs: Any) -> None:
+    services.schedule_registration(registration, new=new)
 
 
 @registration_promoted.connect
