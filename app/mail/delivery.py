@@ -112,8 +112,8 @@ def claim_due_messages(limit: int, *, now: datetime | None = None) -> tuple[str,
 def _settle(row_id: int, token: str, conn: sa.Connection | None = None, **values) -> bool:
     """Write the outcome of one attempt, only if this run still holds the claim; commit.
 
-    `conn`: the connection the run holds for its marks (no pool checkout, no pre-ping
-    per message); without it, the session's.
+    `conn`: the connection the run holds for its marks, in autocommit (no pool
+    checkout, no pre-ping, one round trip per message); without it, the session's.
 
     The commit is durable by default. MAIL_ASYNC_COMMIT (PostgreSQL only) lets it skip
     the wait for the WAL flush: faster, and a crash of this process still cannot lose
@@ -121,7 +121,8 @@ def _settle(row_id: int, token: str, conn: sa.Connection | None = None, **values
     and then those few messages would be sent again.
     """
     target = conn if conn is not None else db.session
-    if db.engine.dialect.name == "postgresql" and current_app.config["MAIL_ASYNC_COMMIT"]:
+    if (conn is None and db.engine.dialect.name == "postgresql"
+            and current_app.config["MAIL_ASYNC_COMMIT"]):
         target.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
     stmt = (
         sa.update(OutboxMessage)
@@ -130,10 +131,10 @@ def _settle(row_id: int, token: str, conn: sa.Connection | None = None, **values
         .values(claimed_until=None, claim_token="", updated_at=utcnow(), **values)
     )
     if conn is not None:
-        result = conn.execute(stmt)
+        result = conn.execute(stmt)  # in autocommit: the statement is its own transaction
     else:
         result = db.session.execute(stmt, execution_options={"synchronize_session": False})
-    target.commit()
+        db.session.commit()
     if result.rowcount != 1:
         log.warning("outbox row %s was reclaimed by another run before it was settled", row_id)
     return result.rowcount == 1
@@ -183,7 +184,7 @@ def deliver_due_messages(limit: int = 200) -> DeliveryReport:
     # One database connection held for the run's marks: each is still committed on its
     # own right after the server accepts the message, so the crash window stays one
     # message wide.
-    marks = db.engine.connect()
+    marks = _marks_connection()
     try:
         try:
             connection.connect()
@@ -207,9 +208,22 @@ def deliver_due_messages(limit: int = 200) -> DeliveryReport:
             report.sent += 1
     finally:
         connection.close()
-        marks.close()
+        _close_marks(marks)
         db.session.rollback()
     return report
+
+
+def _marks_connection() -> sa.Connection:
+    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    if db.engine.dialect.name == "postgresql" and current_app.config["MAIL_ASYNC_COMMIT"]:
+        conn.execute(sa.text("SET synchronous_commit TO OFF"))
+    return conn
+
+
+def _close_marks(conn: sa.Connection) -> None:
+    if db.engine.dialect.name == "postgresql" and current_app.config["MAIL_ASYNC_COMMIT"]:
+        conn.execute(sa.text("RESET synchronous_commit"))  # the pool's next user gets the default
+    conn.close()
 
 
 def _renew_claims(token: str, ids: list[int]) -> None:
