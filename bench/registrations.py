@@ -326,6 +326,10 @@ def main() -> None:
         goal = f"{'>= ' + str(GOAL):>6}" if "ratio" in r else f"{'':6}"
         print(f"{label:34} {r['rps']:8.0f} {r['p50']:8.1f} {r['p95']:8.1f} {ratio} {goal}  "
               f"{r['errors'] + r['wrong']}")
+    for label, r in rows:
+        if "ratio" in r:
+            print(f"GOAL|registration POST vs the same writes bare ({label.split(':')[0]})"
+                  f"|{r['ratio']:.2f}|>= {GOAL}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
