@@ -72,27 +72,13 @@ def add_email(message: OutboxMessage) -> OutboxMessage:
     return message
 
 
-def queue_email(
-    recipient: str,
-    template: str,
-    *,
-    category: str,
-    language: str = "it",
-    context: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-    attachments: list[dict[str, Any]] | None = None,
-    event_id: int | None = None,
-    registration_id: int | None = None,
-) -> OutboxMessage:
-    """Render templates/email/<template>.{subject.txt,txt,html} and add the row.
+def queue_email(recipient: str, template: str, **options: Any) -> OutboxMessage:
+    """Render templates/email/<template>.{subject.txt,txt,html} and add the row
+    (`options` as for `render_email`).
 
     The row is only flushed: it is committed, or rolled back, with the change that
     caused it. The scheduler's delivery job sends it after the commit.
     """
-    message = add_email(render_email(
-        recipient, template, category=category, language=language, context=context,
-        headers=headers, attachments=attachments, event_id=event_id,
-        registration_id=registration_id,
-    ))
+    message = add_email(render_email(recipient, template, **options))
     db.session.flush()
     return message

@@ -264,16 +264,8 @@ def _address(value: str) -> Address | str:
         return value
 
 
-def build_message(row: MessageRow, *, date: datetime | None = None) -> EmailMessage:
-    """Build the MIME message for one outbox-like row.
-
-    Layout: multipart/alternative (text, then HTML, then any text/calendar part
-    marked ``"alternative": True`` with its ``method``), inside multipart/mixed
-    when there are attachments; every attachment is also attached as a file
-    (e.g. invite.ics) for clients that ignore calendar alternatives.
-    Attachment dicts: filename, content_type, and content (text) or
-    content_base64 (bytes); optional method and alternative.
-    """
+def _with_headers(row: MessageRow, date: datetime | None) -> EmailMessage:
+    """A message with the row's own headers and no body yet."""
     msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = _address(row.sender)
     msg["To"] = _address(row.recipient)
@@ -284,7 +276,20 @@ def build_message(row: MessageRow, *, date: datetime | None = None) -> EmailMess
     for name, value in (row.headers or {}).items():
         if name.lower() not in _RESERVED_HEADERS:
             msg[name] = value
+    return msg
 
+
+def build_message(row: MessageRow, *, date: datetime | None = None) -> EmailMessage:
+    """Build the MIME message for one outbox-like row.
+
+    Layout: multipart/alternative (text, then HTML, then any text/calendar part
+    marked ``"alternative": True`` with its ``method``), inside multipart/mixed
+    when there are attachments; every attachment is also attached as a file
+    (e.g. invite.ics) for clients that ignore calendar alternatives.
+    Attachment dicts: filename, content_type, and content (text) or
+    content_base64 (bytes); optional method and alternative.
+    """
+    msg = _with_headers(row, date)
     msg.set_content(row.body_text or "", subtype="plain", charset="utf-8")
     if row.body_html:
         msg.add_alternative(row.body_html, subtype="html", charset="utf-8")
@@ -322,16 +327,7 @@ class PreparedBodies:
 
     def message_bytes(self, row: MessageRow, *, date: datetime | None = None) -> bytes:
         body = self._body(row)
-        head = EmailMessage(policy=MAIL_POLICY)
-        head["From"] = _address(row.sender)
-        head["To"] = _address(row.recipient)
-        head["Subject"] = row.subject
-        head["Date"] = format_datetime(date or datetime.now(UTC))
-        if row.message_id:
-            head["Message-ID"] = row.message_id
-        for name, value in (row.headers or {}).items():
-            if name.lower() not in _RESERVED_HEADERS:
-                head[name] = value
+        head = _with_headers(row, date)
         return head.as_bytes(policy=MAIL_POLICY).rstrip(b"\r\n") + b"\r\n" + body
 
     def _body(self, row: MessageRow) -> bytes:
