@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -125,15 +125,11 @@ def cells_for(mode: AttendanceMode | str, part_ids: Iterable[int]) -> list[str]:
     return [mode_key(mode)]
 
 
-def _actual_used(event_id: int, key: str, not_counting: int | None = None) -> sa.ScalarSelect:
-    """The count a new counter row starts from, so rows made before it are included
-    (but not `not_counting`, a registration written in this transaction before its seat
-    was decided)."""
+def _actual_used(event_id: int, key: str) -> sa.ScalarSelect:
+    """The count a new counter row starts from, so rows made before it are included."""
     regs = Registration.__table__
     if key == WAITLIST:
         cond = regs.c.status == RegistrationStatus.WAITLISTED.value
-        if not_counting is not None:
-            cond = sa.and_(cond, regs.c.id != not_counting)
         return sa.select(sa.func.count()).where(regs.c.event_id == event_id, cond).scalar_subquery()
     if key.startswith("wait:"):
         places = WaitlistPlace.__table__
@@ -141,8 +137,6 @@ def _actual_used(event_id: int, key: str, not_counting: int | None = None) -> sa
             places.c.event_id == event_id, places.c.cell == key.split(":", 1)[1]
         ).scalar_subquery()
     confirmed = regs.c.status == RegistrationStatus.CONFIRMED.value
-    if not_counting is not None:
-        confirmed = sa.and_(confirmed, regs.c.id != not_counting)
     stmt = sa.select(sa.func.count()).select_from(regs).where(regs.c.event_id == event_id, confirmed)
     if key.startswith("mode:"):
         stmt = stmt.where(regs.c.attendance_mode == key.split(":", 1)[1])
@@ -158,14 +152,13 @@ def _actual_used(event_id: int, key: str, not_counting: int | None = None) -> sa
     return stmt.scalar_subquery()
 
 
-def _insert_missing(event_id: int, keys: Iterable[str], not_counting: int | None = None) -> None:
+def _insert_missing(event_id: int, keys: Iterable[str]) -> None:
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for key in keys:
         stmt = insert(CapacityCounter.__table__).from_select(
             ["event_id", "key", "used", "state"],
-            sa.select(sa.literal(event_id), sa.literal(key), _actual_used(event_id, key, not_counting),
-                      sa.literal("")),
+            sa.select(sa.literal(event_id), sa.literal(key), _actual_used(event_id, key), sa.literal("")),
         )
         # Two first registrations at once both try to create the rows: one wins.
         db.session.execute(stmt.on_conflict_do_nothing(index_elements=["event_id", "key"]))
@@ -218,7 +211,7 @@ class CountersBusy(DomainError):
 
 
 @contextmanager
-def bounded_lock_wait(*, reset: bool = True) -> Iterator[None]:
+def _lock_timeout(*, reset: bool = True) -> Iterator[None]:
     """On PostgreSQL, wait at most REGISTRATION_LOCK_TIMEOUT_MS for the locks taken
     inside, then refuse with CountersBusy (the caller rolls back) rather than keep a
     worker and a connection waiting. SQLite waits on its busy timeout instead.
@@ -239,20 +232,15 @@ def bounded_lock_wait(*, reset: bool = True) -> Iterator[None]:
         db.session.execute(sa.text("SET LOCAL lock_timeout = DEFAULT"))
 
 
-def lock_counters(event: Event, *, bounded: bool = True,
-                  not_counting: int | None = None) -> Counters:
-    """Lock all of the event's counters (creating missing ones) and return them fresh.
-
-    `bounded=False`: the caller already waits inside `bounded_lock_wait`.
-    `not_counting`: a registration already written in this transaction whose seat is
-    being decided; missing counters are made without it."""
-    with bounded_lock_wait() if bounded else nullcontext():
+def lock_counters(event: Event, *, reset_timeout: bool = True) -> Counters:
+    """Lock all of the event's counters (creating missing ones) and return them fresh."""
+    with _lock_timeout(reset=reset_timeout):
         _take_write_lock(event.id)
         wanted = event_keys(event)
         rows = _select_counters(event.id, for_update=True)
         missing = set(wanted) - {r.key for r in rows}
         if missing:
-            _insert_missing(event.id, sorted(missing), not_counting)
+            _insert_missing(event.id, sorted(missing))
             rows = _select_counters(event.id, for_update=True)
     return Counters(event, {r.key: r for r in rows})
 

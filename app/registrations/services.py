@@ -172,16 +172,17 @@ def find_by_token_or_404(token: str) -> Registration:
     return reg
 
 
-def live_registration(event_id: int, email: str, *, other_than: int | None = None) -> Registration | None:
-    stmt = sa.select(Registration).where(
-        Registration.event_id == event_id,
-        Registration.email == email,
-        Registration.status != RegistrationStatus.CANCELLED,
-        Registration.anonymised_at.is_(None),
+def live_registration(event_id: int, email: str) -> Registration | None:
+    return db.session.scalar(
+        sa.select(Registration)
+        .where(
+            Registration.event_id == event_id,
+            Registration.email == email,
+            Registration.status != RegistrationStatus.CANCELLED,
+            Registration.anonymised_at.is_(None),
+        )
+        .limit(1)
     )
-    if other_than is not None:
-        stmt = stmt.where(Registration.id != other_than)
-    return db.session.scalar(stmt.limit(1))
 
 
 def attendee_url(registration: Registration) -> str:
@@ -253,31 +254,7 @@ def _prepare_mail(reg: Registration, status: RegistrationStatus) -> _PreparedMai
     records: list[Any] = []
     template = "confirmed" if status == RegistrationStatus.CONFIRMED else "waitlisted"
     message = _render(reg, template, records=records)
-    reg.waitlist_position = None  # the mark is for the text only
     return _PreparedMail(status, message, records)
-
-
-def _write_mail(reg: Registration, prepared: _PreparedMail, position: int | None = None) -> None:
-    """Add the prepared e-mail and its records for the written registration."""
-    message = prepared.message
-    message.registration_id = reg.id
-    if position is not None:
-        mark, real = str(_POSITION_MARK), str(position)
-        message.subject = message.subject.replace(mark, real)
-        message.body_text = message.body_text.replace(mark, real)
-        message.body_html = message.body_html.replace(mark, real)
-    add_email(message)
-    for row in prepared.records:
-        row.registration_id = reg.id
-        db.session.add(row)
-
-
-def _unwrite(*rows: Any) -> None:
-    """Take back rows written earlier in this transaction (none was ever visible)."""
-    for row in rows:
-        if row in db.session:
-            db.session.delete(row)
-    db.session.flush()
 
 
 def _likely_status(event: Event, details: AttendeeDetails, parts: list[Session],
@@ -337,32 +314,18 @@ def register_attendee(
     )
     keys = capacity.keys_for(details.attendance_mode, [p.id for p in parts])
     # SQLite takes its one lock, the whole database's, at a transaction's first write,
-    # which must be the counters': there everything below runs under it. On PostgreSQL
-    # every wait for a lock from here on is bounded (CountersBusy past it).
+    # which must be the counters': there the preparation runs under it.
     early = capacity.locks_rows()
-    with capacity.bounded_lock_wait(reset=False):
-        if not early:
-            counters = lock_counters(event, bounded=False)
-        signals.registration_preparing.send(reg)
-        guess = _likely_status(event, details, parts, availability)
-        prepared = _prepare_mail(reg, guess)
-        # Written before the lock with the likely outcome (no one sees it before the
-        # commit; the counters, not these rows, decide the seats): under the lock only
-        # the counters change, and the registration too when the guess was wrong.
-        db.session.add(reg)
-        db.session.flush()
-        # The registration's e-mail is the last the form sends: one the newsletter box
-        # asks for (on registration_created, below) goes first.
-        if guess == RegistrationStatus.CONFIRMED and not reg.newsletter_opt_in:
-            _write_mail(reg, prepared)
-            db.session.flush()
+    if not early:
+        counters = lock_counters(event, reset_timeout=False)
+    signals.registration_preparing.send(reg)
+    prepared = _prepare_mail(reg, _likely_status(event, details, parts, availability))
 
-        # The locked section: from here to the caller's commit.
-        if early:
-            counters = lock_counters(event, bounded=False, not_counting=reg.id)
-    existing = live_registration(event.id, details.email, other_than=reg.id)
+    # The locked section: from here to the caller's commit.
+    if early:
+        counters = lock_counters(event, reset_timeout=False)
+    existing = live_registration(event.id, details.email)
     if existing is not None:
-        _unwrite(prepared.message, *prepared.records, reg)
         # Typing someone's address again and again must not flood their mailbox: one
         # reminder of the private link per cool-down; the visitor's answer is the same.
         if may_send(existing.email, f"registration.already_registered:{event.id}"):
@@ -375,19 +338,27 @@ def register_attendee(
     elif event.waitlist_enabled:
         status, position = RegistrationStatus.WAITLISTED, counters.next_position()
     else:
-        _unwrite(prepared.message, *prepared.records, reg)
         raise EventFull(counters.full_keys(keys), event)
-    if status != guess:  # the seats ran out (or freed up) since the form was read
-        _unwrite(prepared.message, *prepared.records)
+    if prepared.status != status:
         prepared = _prepare_mail(reg, status)
     reg.status, reg.waitlist_position = status, position
+    db.session.add(reg)
     capacity.sync_page_state(counters)
     db.session.flush()
     if reg.is_waitlisted:
         _join_cells(reg, counters)
     signals.registration_created.send(reg, new=True)
-    if prepared.message not in db.session:
-        _write_mail(reg, prepared, position)
+    message = prepared.message
+    message.registration_id = reg.id
+    if position is not None:
+        mark, real = str(_POSITION_MARK), str(position)
+        message.subject = message.subject.replace(mark, real)
+        message.body_text = message.body_text.replace(mark, real)
+        message.body_html = message.body_html.replace(mark, real)
+    add_email(message)
+    for row in prepared.records:
+        row.registration_id = reg.id
+        db.session.add(row)
     if by is not None:
         record("registration.add", reg, user=by, summary=reg.full_name,
                override=bool(override) or None)
