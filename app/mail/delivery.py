@@ -14,6 +14,10 @@ How a row travels:
    minutes) until ``MAIL_MAX_ATTEMPTS``, then FAILED; a permanent failure (5xx) makes
    it FAILED at once with the server's answer in ``last_error``.
 
+The job runs MAIL_SENDERS such runs side by side (app/mail/jobs.py); each builds a body
+once for all its rows with the same content and writes its marks on one connection it
+holds, one autocommitted statement per message.
+
 The crash window: if the process dies after the server accepted a message and
 before the SENT mark is committed, that one message stays SENDING, is reclaimed
 when its lease runs out and is sent a second time. At most one message per
