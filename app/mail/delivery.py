@@ -21,7 +21,8 @@ holds, one autocommitted statement per message.
 The crash window: if the process dies after the server accepted a message and
 before the SENT mark is committed, that one message stays SENDING, is reclaimed
 when its lease runs out and is sent a second time. At most one message per
-crashed run is affected; everything else is exactly once.
+crashed run is affected (MAIL_SENDERS runs share a process, so a crash of it repeats
+at most that many); everything else is exactly once.
 
 Without ``MAIL_SERVER`` nothing leaves the machine: rows stay QUEUED and the
 organisers read them in the back-office outbox.
