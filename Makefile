@@ -70,21 +70,21 @@ static/vendor/.stamp: node_modules/.package-lock.json
 
 assets: static/vendor/.stamp
 
-translations: | $(BIN)/python
-	@for d in app/translations app/*/translations; do \
-	  [ -d $$d ] && $(BIN)/pybabel -q compile -f -d $$d || true; \
-	done
+# Each catalogue is compiled only when its .po is newer than its .mo.
+PO_FILES := $(wildcard app/translations/*/LC_MESSAGES/*.po app/*/translations/*/LC_MESSAGES/*.po)
+translations: $(PO_FILES:.po=.mo)
+$(PO_FILES:.po=.mo): %.mo: %.po | $(BIN)/python
+	@$(BIN)/pybabel -q compile -f -i $< -o $@
 
 migrate: install
 	$(BIN)/flask db upgrade
 
-run: install migrate
-	@if $(BIN)/python -m app.demo_needed; then $(BIN)/flask demo load; fi
-	@echo "Serving on http://127.0.0.1:$(PORT) (scheduler running beside it); Ctrl-C stops both."
-	@trap 'kill 0' INT TERM EXIT; \
-	export BASE_URL="$${BASE_URL:-http://127.0.0.1:$(PORT)}" EVENTI_SETTINGS=local; \
-	$(BIN)/flask scheduler run & \
-	GUNICORN_BIND=127.0.0.1:$(PORT) GUNICORN_WORKERS=2 $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
+# One process (app/prepare.py) migrates, loads the demo when the database has none, then
+# serves with the app preloaded beside the scheduler; Ctrl-C stops both, without an error.
+run: install
+	@export BASE_URL="$${BASE_URL:-http://127.0.0.1:$(PORT)}" EVENTI_SETTINGS=local \
+	  GUNICORN_BIND=127.0.0.1:$(PORT) GUNICORN_WORKERS=2; \
+	exec $(BIN)/python -m app.prepare serve
 
 test: install-dev
 	$(BIN)/pytest

@@ -99,6 +99,9 @@ class Config:
     MAIL_LOCAL_HOSTNAME = ""
     # PostgreSQL: commit the outbox "sent" marks without waiting for the WAL flush.
     MAIL_ASYNC_COMMIT = False
+    # Delivery runs side by side in one outbox job, each claiming its own rows (SKIP
+    # LOCKED on PostgreSQL); SQLite has one writer, so there one sender runs.
+    MAIL_SENDERS = int(os.environ.get("MAIL_SENDERS", "2"))
 
     # Bodies larger than this are refused with a 413 page (16 MiB); nginx's
     # client_max_body_size must match.

@@ -1,4 +1,4 @@
-"""Shared by the benchmarks of issue 13: alternating rounds and one goal line per figure.
+"""Shared by the benchmarks: alternating rounds and one goal line per figure.
 
 Each benchmark prints its goals as `GOAL<TAB>name<TAB>figure<TAB>goal<TAB>met`; run_all.py
 gathers them into the closing table of `make bench`.

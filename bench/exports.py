@@ -1,4 +1,4 @@
-"""Benchmark of the registration exports (issue 13, goal 6).
+"""Benchmark of the registration exports.
 
 One event with two registrable days in SQLite and 100 or 10,000 registrations. In
 alternating rounds it times the CSV export (the chunks consumed as a client would

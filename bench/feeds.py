@@ -1,4 +1,4 @@
-"""Benchmark of the public calendar feed built from per-event fragments (issue 13, goal 4).
+"""Benchmark of the public calendar feed built from per-event fragments.
 
 1,000 events (the catalogue of bench/calendars.py) in SQLite, built in this process
 with the per-process cache. In alternating rounds it times:

@@ -1,4 +1,4 @@
-"""Benchmark of the cached event list as the catalogue grows (issue 13, goal 5).
+"""Benchmark of the cached event list as the catalogue grows.
 
 Two SQLite catalogues, 100 and 10,000 public events (a recording each), served in this
 process; `/events/` is requested from the shared cache in alternating rounds, and the

@@ -1,5 +1,5 @@
 """Mixed load: the five route classes together, against bare Flask under the same
-gunicorn setup (issue 13, goal 7).
+gunicorn setup.
 
 Both servers run with deploy/gunicorn.conf.py (its worker model and count, or
 GUNICORN_WORKER_CLASS / GUNICORN_THREADS / GUNICORN_WORKERS from the environment) on

@@ -120,7 +120,7 @@ def test_another_organiser_cannot_revoke_my_key(client, auth, organiser, own_eve
 
 
 def test_check_in_by_the_check_in_token_of_the_qr_code_only(client, organiser, own_event):
-    # At the door: check-in opens 90 minutes before the start (issue #11).
+    # At the door: check-in opens 90 minutes before the start.
     from datetime import timedelta
 
     from app.db import utcnow

@@ -344,7 +344,7 @@ def test_personal_feed_lists_a_persons_registrations_without_management_links(ma
 def test_the_join_link_is_in_the_attendees_own_calendars_and_never_in_public_ones(maria, client):
     secret = b"secret-room"
     assert secret in get_ics(client, f"/calendar/{maria}.ics").data
-    # Their own download from the private page carries it too (issue #11, point 3).
+    # Their own download from the private page carries it too.
     assert secret in get_ics(client, "/registrations/maria-mestre-token-0001/calendar.ics").data
     assert secret not in get_ics(client, "/calendar.ics").data
     assert secret not in get_ics(client, "/events/mestre-2027/calendar.ics").data

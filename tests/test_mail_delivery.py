@@ -295,3 +295,43 @@ def test_two_concurrent_delivery_runs_never_send_a_message_twice(app, smtp_serve
     assert sorted(r.sent for r in reports) == [20, 20]
     recipients = [m["X-Envelope-To"] for m in smtp_server.messages]
     assert len(recipients) == 40 and len(set(recipients)) == 40
+
+
+def test_one_template_to_many_people_arrives_whole_to_each(app, smtp_server):
+    """The body is built once for everyone who gets the same text; each message still
+    carries its own recipient, subject and Message-ID."""
+    messages = [queue(recipient=f"persona{i}@example.org", subject=f"Promemoria {i}: Evento")
+                for i in range(3)]
+    messages.append(queue(recipient="altra@example.org", body_text="Un altro testo.\n",
+                          body_html="<p>Un altro testo.</p>"))
+
+    report = deliver_due_messages()
+
+    assert report.sent == 4
+    for i, message in enumerate(messages[:3]):
+        [received] = smtp_server.to(f"persona{i}@example.org")
+        assert received["Subject"] == f"Promemoria {i}: Evento"
+        assert received["Message-ID"] == message.message_id
+        assert "ci vediamo domani" in received.get_body(("plain",)).get_content()
+        assert "<b>domani</b>" in received.get_body(("html",)).get_content()
+    [other] = smtp_server.to("altra@example.org")
+    assert "Un altro testo." in other.get_body(("plain",)).get_content()
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="row locks need PostgreSQL")
+def test_parallel_senders_deliver_every_message_exactly_once(app, smtp_server):
+    app.config["MAIL_SENDERS"] = 3
+    for i in range(450):  # more than two batches
+        db.session.add(OutboxMessage(category="test", recipient=f"p{i}@example.org",
+                                     sender="Eventi <eventi@example.org>", subject=f"N. {i}",
+                                     body_text="Ciao\n", body_html="<p>Ciao</p>", language="it",
+                                     message_id=new_message_id()))
+    db.session.commit()
+
+    report = deliver_outbox()
+
+    assert report.sent == 450
+    received = [m["To"] for m in smtp_server.messages]
+    assert len(received) == 450 and len(set(received)) == 450
+    assert db.session.scalar(sa.select(sa.func.count()).where(
+        OutboxMessage.status != OutboxStatus.SENT)) == 0

@@ -106,7 +106,7 @@ def organiser_checkin(event_id: int):
         raise ApiError(404, "No registration of this event has this token")
     already = reg.checked_in_at is not None
     try:
-        # Presence at the part open now (check-in window per part, issue #11).
+        # Presence at the part open now (check-in window per part).
         checkin.check_in(reg, by=key.user)
     except registrations.RegistrationError as exc:
         db.session.rollback()

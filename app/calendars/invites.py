@@ -88,33 +88,44 @@ def snapshot(registration: Any) -> dict[str, Any]:
 
 
 def invite_attachments(registration: Any, method: str = "REQUEST", *,
-                       changed: bool = False) -> list[dict[str, Any]]:
+                       changed: bool = False, records: list[Any] | None = None) -> list[dict[str, Any]]:
     """Outbox attachments carrying the event as an iTIP invite for this registrant.
 
     Same UIDs as the feeds, so the entry a mail client adds is the one a feed
     updates. For multi-part registrations the invite holds the parts attended.
     Records what was sent, so a later change notifies only those it affects.
+
+    A registration not yet written (prepared before its event's lock is taken)
+    passes `records`: the invite record is appended there, unsaved, and the caller
+    adds it with the registration once the seat is decided.
     """
     method = method.upper()
     if method not in ("REQUEST", "CANCEL"):
         raise ValueError(f"unsupported iTIP method {method!r}")
-    sequence = registration.event.sequence or 0
-    if registration.id is not None:
-        db.session.flush()
-        sequence = next_sequence(sequence, last_sent(registration.event_id, registration.email),
-                                 method, changed=changed,
-                                 event_cancelled=registration.event.is_cancelled)
+    event = registration.event
+    sequence = event.sequence or 0
+    written = registration.id is not None
+    if written or records is not None:
+        if written:
+            db.session.flush()
+        sequence = next_sequence(sequence, last_sent(event.id, registration.email),
+                                 method, changed=changed, event_cancelled=event.is_cancelled)
     content = ical.render_invite(registration, method, sequence).decode("utf-8")
-    if registration.id is not None:
-        row = db.session.get(CalendarInvite, registration.id)
+    if written or records is not None:
+        # A registration not yet written has no invite on record.
+        row = db.session.get(CalendarInvite, registration.id) if written else None
         if row is None:
             row = CalendarInvite(registration_id=registration.id)
-            db.session.add(row)
+            if records is None:
+                db.session.add(row)
         row.method = method
         row.sequence = sequence
         row.snapshot = snapshot(registration)
         row.sent_at = utcnow()
-        db.session.flush()
+        if records is not None:
+            records.append(row)
+        else:
+            db.session.flush()
     return [{
         "filename": "invite.ics",
         "content_type": "text/calendar",

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.db import TimestampMixin, reference, utcnow
 from app.extensions import db
@@ -57,42 +58,53 @@ def get_or_create_feed_token(email: str) -> CalendarFeedToken:
     return ensure_feed_token(email)[0]
 
 
+# The rows this session has read or written, by address: the confirmation e-mail's
+# text and HTML both show the feed link the registration has just ensured, and ask
+# the session again instead of the database.
+_SEEN = "calendars.feed_tokens"
+
+
+def _seen() -> dict[str, CalendarFeedToken]:
+    return db.session.info.setdefault(_SEEN, {})
+
+
+def forget_seen(email: str) -> None:
+    """Drop the remembered row of an address whose token was deleted in bulk."""
+    _seen().pop(normalise_email(email), None)
+
+
 def feed_token_for(email: str) -> CalendarFeedToken | None:
-    return db.session.scalars(
-        sa.select(CalendarFeedToken).where(CalendarFeedToken.email == normalise_email(email))
-    ).one_or_none()
-
-
-def ensure_feed_token(email: str) -> tuple[CalendarFeedToken, bool]:
-    """(token row, whether this call created it).
-
-    The insert ignores a conflict on the unique address, so a concurrent
-    registration with the same address never fails because of the feed.
-    """
     email = normalise_email(email)
+    row = _seen().get(email)
+    if row is not None and row in db.session:  # a rolled-back insert has left the session
+        return row
     row = db.session.scalars(
         sa.select(CalendarFeedToken).where(CalendarFeedToken.email == email)
     ).one_or_none()
     if row is not None:
-        return row, False
+        _seen()[email] = row
+    return row
+
+
+def ensure_feed_token(email: str) -> tuple[CalendarFeedToken, bool]:
+    """(token row, whether this call created it), in one statement.
+
+    An upsert on the unique address: a concurrent registration with the same address
+    waits for the other's row and gets it, and never fails because of the feed. The
+    row written is ours only if it carries the token we proposed.
+    """
+    email = normalise_email(email)
     db.session.flush()
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
-    stmt = (
-        insert(CalendarFeedToken)
-        .values(email=email, token=new_token(), created_at=now, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["email"])
-        .returning(CalendarFeedToken.id)
-    )
-    created = db.session.execute(stmt).first() is not None
-    row = db.session.scalars(
-        sa.select(CalendarFeedToken).where(CalendarFeedToken.email == email)
-    ).one()
-    return row, created
+    proposed = new_token()
+    stmt = insert(CalendarFeedToken).values(email=email, token=proposed, created_at=now, updated_at=now)
+    stmt = stmt.on_conflict_do_update(index_elements=["email"], set_={"email": stmt.excluded.email})
+    row = db.session.scalars(stmt.returning(CalendarFeedToken),
+                             execution_options={"populate_existing": True}).one()
+    _seen()[email] = row
+    return row, row.token == proposed
 
 
 def reset_feed_token(email: str) -> CalendarFeedToken:

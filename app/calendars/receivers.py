@@ -11,14 +11,18 @@ from flask_babel import gettext as _
 
 from app.calendars import ical
 from app.calendars.invites import invite_attachments, snapshot
-from app.calendars.models import CalendarFeedToken, CalendarInvite, ensure_feed_token
+from app.calendars.models import CalendarFeedToken, CalendarInvite, ensure_feed_token, forget_seen
 from app.events.models import Event, Venue
 from app.events.signals import event_cancelled, event_updated
 from app.extensions import db
 from app.i18n import format_event_when, format_short_day, format_time_range
 from app.mail.outbox import queue_email
 from app.registrations.models import Registration, RegistrationStatus
-from app.registrations.signals import invite_wanted, registration_anonymised, registration_created
+from app.registrations.signals import (
+    invite_wanted,
+    registration_anonymised,
+    registration_preparing,
+)
 
 # Changes that move what a registrant's calendar shows.
 SCHEDULE_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "venue_id", "format", "sessions"})
@@ -163,17 +167,19 @@ def _event_cancelled(event: Event, **_kwargs: Any) -> None:
     notify_cancellation(event)
 
 
-@registration_created.connect
+@registration_preparing.connect
 def _give_the_address_a_feed(registration: Registration, **_: Any) -> None:
     """Every address that registers gets its personal feed token in the same transaction,
-    so the confirmation e-mail and the attendee page only ever read it."""
+    so the confirmation e-mail and the attendee page only ever read it (an upsert that
+    does not depend on the seat)."""
     ensure_feed_token(registration.email)
 
 
 @invite_wanted.connect
-def _attach_invite(registration: Registration, method: str = "REQUEST", **_: Any) -> list[dict[str, Any]]:
+def _attach_invite(registration: Registration, method: str = "REQUEST",
+                   records: list[Any] | None = None, **_: Any) -> list[dict[str, Any]]:
     """A registration's confirmation, promotion or cancellation e-mail carries the invite."""
-    return invite_attachments(registration, method)
+    return invite_attachments(registration, method, records=records)
 
 
 @registration_anonymised.connect
@@ -184,5 +190,6 @@ def _forget_the_address(registration: Registration, email: str = "",
     db.session.execute(sa.delete(CalendarInvite).where(CalendarInvite.registration_id == registration.id)
                        .execution_options(synchronize_session=False))
     if email and not address_still_live:
+        forget_seen(email)
         db.session.execute(sa.delete(CalendarFeedToken).where(CalendarFeedToken.email == email)
                            .execution_options(synchronize_session=False))

@@ -14,10 +14,15 @@ How a row travels:
    minutes) until ``MAIL_MAX_ATTEMPTS``, then FAILED; a permanent failure (5xx) makes
    it FAILED at once with the server's answer in ``last_error``.
 
+The job runs MAIL_SENDERS such runs side by side (app/mail/jobs.py); each builds a body
+once for all its rows with the same content and writes its marks on one connection it
+holds, one autocommitted statement per message.
+
 The crash window: if the process dies after the server accepted a message and
 before the SENT mark is committed, that one message stays SENDING, is reclaimed
 when its lease runs out and is sent a second time. At most one message per
-crashed run is affected; everything else is exactly once.
+crashed run is affected (MAIL_SENDERS runs share a process, so a crash of it repeats
+at most that many); everything else is exactly once.
 
 Without ``MAIL_SERVER`` nothing leaves the machine: rows stay QUEUED and the
 organisers read them in the back-office outbox.
@@ -40,7 +45,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.retry import RetryPolicy
-from app.mail.smtp import DeliveryError, SMTPConnection, SMTPSettings, build_message
+from app.mail.smtp import DeliveryError, PreparedBodies, SMTPConnection, SMTPSettings
 
 log = logging.getLogger(__name__)
 
@@ -109,24 +114,32 @@ def claim_due_messages(limit: int, *, now: datetime | None = None) -> tuple[str,
     return token, ids
 
 
-def _settle(row_id: int, token: str, **values) -> bool:
+def _settle(row_id: int, token: str, conn: sa.Connection | None = None, **values) -> bool:
     """Write the outcome of one attempt, only if this run still holds the claim; commit.
+
+    `conn`: the connection the run holds for its marks, in autocommit (no pool
+    checkout, no pre-ping, one round trip per message); without it, the session's.
 
     The commit is durable by default. MAIL_ASYNC_COMMIT (PostgreSQL only) lets it skip
     the wait for the WAL flush: faster, and a crash of this process still cannot lose
     it, but a crash of the database server itself within a fraction of a second could,
     and then those few messages would be sent again.
     """
-    if db.engine.dialect.name == "postgresql" and current_app.config["MAIL_ASYNC_COMMIT"]:
-        db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-    result = db.session.execute(
+    target = conn if conn is not None else db.session
+    if (conn is None and db.engine.dialect.name == "postgresql"
+            and current_app.config["MAIL_ASYNC_COMMIT"]):
+        target.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+    stmt = (
         sa.update(OutboxMessage)
         .where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token,
                OutboxMessage.status == OutboxStatus.SENDING)
-        .values(claimed_until=None, claim_token="", updated_at=utcnow(), **values),
-        execution_options={"synchronize_session": False},
+        .values(claimed_until=None, claim_token="", updated_at=utcnow(), **values)
     )
-    db.session.commit()
+    if conn is not None:
+        result = conn.execute(stmt)  # in autocommit: the statement is its own transaction
+    else:
+        result = db.session.execute(stmt, execution_options={"synchronize_session": False})
+        db.session.commit()
     if result.rowcount != 1:
         log.warning("outbox row %s was reclaimed by another run before it was settled", row_id)
     return result.rowcount == 1
@@ -137,17 +150,17 @@ _FIELDS = ("id", "sender", "recipient", "subject", "body_text", "body_html", "he
 
 
 def _record_failure(row: sa.Row, token: str, error: DeliveryError, report: DeliveryReport,
-                    policy: RetryPolicy) -> None:
+                    policy: RetryPolicy, conn: sa.Connection | None = None) -> None:
     attempts = row.attempts + 1
     answer = str(error)[:2000]
     if error.temporary and not policy.gives_up(attempts):
-        _settle(row.id, token, status=OutboxStatus.QUEUED, attempts=attempts, last_error=answer,
+        _settle(row.id, token, conn, status=OutboxStatus.QUEUED, attempts=attempts, last_error=answer,
                 next_attempt_at=utcnow() + policy.delay(attempts))
         report.retried += 1
         log.info("outbox %s: temporary failure (%s), attempt %s of %s", row.id, answer,
                  attempts, policy.max_attempts)
     else:
-        _settle(row.id, token, status=OutboxStatus.FAILED, attempts=attempts, last_error=answer)
+        _settle(row.id, token, conn, status=OutboxStatus.FAILED, attempts=attempts, last_error=answer)
         report.failed += 1
         log.warning("outbox %s to %s failed: %s", row.id, row.recipient, answer)
 
@@ -171,32 +184,51 @@ def deliver_due_messages(limit: int = 200) -> DeliveryReport:
     ).all()
 
     renew_at = utcnow() + CLAIM_LEASE / 3
+    bodies = PreparedBodies()
     connection = SMTPConnection(settings)
+    # One database connection held for the run's marks: each is still committed on its
+    # own right after the server accepts the message, so the crash window stays one
+    # message wide.
+    marks = _marks_connection()
     try:
         try:
             connection.connect()
         except DeliveryError as exc:
             for row in rows:
-                _record_failure(row, token, exc, report, policy)
+                _record_failure(row, token, exc, report, policy, marks)
             return report
         for index, row in enumerate(rows):
             if utcnow() >= renew_at:
                 _renew_claims(token, [r.id for r in rows[index:]])
                 renew_at = utcnow() + CLAIM_LEASE / 3
             try:
-                connection.send(build_message(row), sender=_envelope_sender(row),
+                connection.send(bodies.message_bytes(row), sender=_envelope_sender(row),
                                 recipients=[_envelope_recipient(row.recipient)])
             except DeliveryError as exc:
-                _record_failure(row, token, exc, report, policy)
+                _record_failure(row, token, exc, report, policy, marks)
                 continue
             # The crash window is here: accepted by the server, not yet marked SENT.
-            _settle(row.id, token, status=OutboxStatus.SENT, attempts=row.attempts + 1,
+            _settle(row.id, token, marks, status=OutboxStatus.SENT, attempts=row.attempts + 1,
                     sent_at=utcnow(), last_error="")
             report.sent += 1
     finally:
         connection.close()
+        _close_marks(marks)
         db.session.rollback()
     return report
+
+
+def _marks_connection() -> sa.Connection:
+    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    if db.engine.dialect.name == "postgresql" and current_app.config["MAIL_ASYNC_COMMIT"]:
+        conn.execute(sa.text("SET synchronous_commit TO OFF"))
+    return conn
+
+
+def _close_marks(conn: sa.Connection) -> None:
+    if db.engine.dialect.name == "postgresql" and current_app.config["MAIL_ASYNC_COMMIT"]:
+        conn.execute(sa.text("RESET synchronous_commit"))  # the pool's next user gets the default
+    conn.close()
 
 
 def _renew_claims(token: str, ids: list[int]) -> None:

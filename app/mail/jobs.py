@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 
+from flask import current_app
+
+from app.extensions import db
 from app.mail.delivery import DeliveryReport, deliver_due_messages
 from app.scheduler.registry import job
 
@@ -14,26 +18,59 @@ MAX_BATCHES = 50  # bounds one run; the next run, seconds later, continues
 
 @job("mail.deliver", "interval", seconds=10, description="Deliver due outbox e-mails over SMTP")
 def deliver_outbox() -> DeliveryReport:
+    """MAIL_SENDERS delivery runs side by side (one on SQLite, which has one writer):
+    each claims its own batches with SKIP LOCKED, holds its own SMTP connection and
+    marks each message sent on its own, so exactly-once and the one-message crash
+    window hold per sender as for one."""
+    app = current_app._get_current_object()
+    senders = max(1, int(app.config["MAIL_SENDERS"]))
+    if db.engine.dialect.name == "sqlite":
+        senders = 1
+    if senders == 1:
+        total = _send_batches()
+    else:
+        reports: list[DeliveryReport] = []
+
+        def run() -> None:
+            with app.app_context():
+                reports.append(_send_batches())
+
+        threads = [threading.Thread(target=run, name=f"outbox-sender-{n}") for n in range(senders)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        total = DeliveryReport()
+        for report in reports:
+            _add(total, report)
+            total.disabled = total.disabled or report.disabled
+    if total.claimed:
+        log.info("outbox: %s", total)
+    return total
+
+
+def _add(total: DeliveryReport, report: DeliveryReport) -> None:
+    total.sent += report.sent
+    total.retried += report.retried
+    total.failed += report.failed
+    total.claimed += report.claimed
+
+
+def _send_batches() -> DeliveryReport:
     total = DeliveryReport()
     for _ in range(MAX_BATCHES):
         report = deliver_due_messages(limit=BATCH)
         if report.disabled:
             return report
-        total.sent += report.sent
-        total.retried += report.retried
-        total.failed += report.failed
-        total.claimed += report.claimed
+        _add(total, report)
         if report.claimed < BATCH:
             break
-    if total.claimed:
-        log.info("outbox: %s", total)
     return total
 
 
 @job("mail.purge", "cron", hour=3, minute=41,
      description="Delete sent e-mails older than OUTBOX_RETENTION_DAYS, and stale cool-downs")
 def purge_outbox() -> int:
-    from app.extensions import db
     from app.mail.cooldown import forget_old
     from app.mail.retention import purge_old_messages
 

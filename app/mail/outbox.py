@@ -26,7 +26,7 @@ def _with_request_id(headers: dict[str, str] | None) -> dict[str, str]:
     return headers
 
 
-def queue_email(
+def render_email(
     recipient: str,
     template: str,
     *,
@@ -38,11 +38,9 @@ def queue_email(
     event_id: int | None = None,
     registration_id: int | None = None,
 ) -> OutboxMessage:
-    """Render templates/email/<template>.{subject.txt,txt,html} and add the row.
-
-    The row is only flushed: it is committed, or rolled back, with the change that
-    caused it. The scheduler's delivery job sends it after the commit.
-    """
+    """Render templates/email/<template>.{subject.txt,txt,html} into an outbox row
+    that is not yet in the session: a caller holding a lock renders before taking
+    it and adds the row (with `add_email`) once it knows the outcome."""
     ctx = dict(context or {})
     ctx.setdefault("base_url", current_app.config["BASE_URL"])
     ctx.setdefault("site_name", current_app.config["SITE_NAME"])
@@ -65,6 +63,22 @@ def queue_email(
         event_id=event_id,
         registration_id=registration_id,
     )
+    return message
+
+
+def add_email(message: OutboxMessage) -> OutboxMessage:
+    """Add a rendered row to the session; it is flushed with the caller's next flush."""
     db.session.add(message)
+    return message
+
+
+def queue_email(recipient: str, template: str, **options: Any) -> OutboxMessage:
+    """Render templates/email/<template>.{subject.txt,txt,html} and add the row
+    (`options` as for `render_email`).
+
+    The row is only flushed: it is committed, or rolled back, with the change that
+    caused it. The scheduler's delivery job sends it after the commit.
+    """
+    message = add_email(render_email(recipient, template, **options))
     db.session.flush()
     return message

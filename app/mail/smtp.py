@@ -19,6 +19,8 @@ The public API is small and stable (the newsletter uses it for campaigns):
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import smtplib
 import socket
 import ssl
@@ -29,6 +31,7 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 # policy.SMTP folds long headers as RFC 2047 text, which breaks List-Unsubscribe URLs:
@@ -261,16 +264,8 @@ def _address(value: str) -> Address | str:
         return value
 
 
-def build_message(row: MessageRow, *, date: datetime | None = None) -> EmailMessage:
-    """Build the MIME message for one outbox-like row.
-
-    Layout: multipart/alternative (text, then HTML, then any text/calendar part
-    marked ``"alternative": True`` with its ``method``), inside multipart/mixed
-    when there are attachments; every attachment is also attached as a file
-    (e.g. invite.ics) for clients that ignore calendar alternatives.
-    Attachment dicts: filename, content_type, and content (text) or
-    content_base64 (bytes); optional method and alternative.
-    """
+def _with_headers(row: MessageRow, date: datetime | None) -> EmailMessage:
+    """A message with the row's own headers and no body yet."""
     msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = _address(row.sender)
     msg["To"] = _address(row.recipient)
@@ -281,7 +276,20 @@ def build_message(row: MessageRow, *, date: datetime | None = None) -> EmailMess
     for name, value in (row.headers or {}).items():
         if name.lower() not in _RESERVED_HEADERS:
             msg[name] = value
+    return msg
 
+
+def build_message(row: MessageRow, *, date: datetime | None = None) -> EmailMessage:
+    """Build the MIME message for one outbox-like row.
+
+    Layout: multipart/alternative (text, then HTML, then any text/calendar part
+    marked ``"alternative": True`` with its ``method``), inside multipart/mixed
+    when there are attachments; every attachment is also attached as a file
+    (e.g. invite.ics) for clients that ignore calendar alternatives.
+    Attachment dicts: filename, content_type, and content (text) or
+    content_base64 (bytes); optional method and alternative.
+    """
+    msg = _with_headers(row, date)
     msg.set_content(row.body_text or "", subtype="plain", charset="utf-8")
     if row.body_html:
         msg.add_alternative(row.body_html, subtype="html", charset="utf-8")
@@ -297,6 +305,57 @@ def build_message(row: MessageRow, *, date: datetime | None = None) -> EmailMess
         if part is not msg:  # the email package repeats it on every part it creates
             del part["MIME-Version"]
     return msg
+
+
+# Of a message built without its per-recipient headers, the lines that belong to the body.
+_CONTENT_HEADERS = (b"mime-version:", b"content-type:", b"content-transfer-encoding:")
+
+
+class PreparedBodies:
+    """MIME bodies built once per distinct content, within one delivery run.
+
+    Most of the cost of `build_message` is the body: encoding the text, the HTML and
+    any invite. Rows with the same content (a reminder to everyone at an event, the same
+    template in the same language) share one; each message then only gets its own
+    From, To, Subject, Date, Message-ID and extra headers in front. The bytes are those
+    `build_message(row).as_bytes()` gives, down to the MIME boundary.
+    """
+
+    def __init__(self, limit: int = 256) -> None:
+        self._bodies: dict[str, bytes] = {}
+        self._limit = limit
+
+    def message_bytes(self, row: MessageRow, *, date: datetime | None = None) -> bytes:
+        body = self._body(row)
+        head = _with_headers(row, date)
+        return head.as_bytes(policy=MAIL_POLICY).rstrip(b"\r\n") + b"\r\n" + body
+
+    def _body(self, row: MessageRow) -> bytes:
+        key = hashlib.sha256(json.dumps(
+            [row.body_text or "", row.body_html or "", list(row.attachments or [])],
+            sort_keys=True, default=str).encode()).hexdigest()
+        body = self._bodies.get(key)
+        if body is None:
+            bare = SimpleNamespace(sender="", recipient="", subject="", headers={}, message_id="",
+                                   body_text=row.body_text, body_html=row.body_html,
+                                   attachments=row.attachments)
+            data = build_message(bare).as_bytes(policy=MAIL_POLICY)
+            head, _, rest = data.partition(b"\r\n\r\n")
+            kept: list[bytes] = []
+            keep = False
+            for line in head.split(b"\r\n"):
+                if line[:1] in (b" ", b"\t"):
+                    if keep:
+                        kept.append(line)
+                    continue
+                keep = line.lower().startswith(_CONTENT_HEADERS)
+                if keep:
+                    kept.append(line)
+            body = b"\r\n".join(kept) + b"\r\n\r\n" + rest
+            if len(self._bodies) >= self._limit:
+                self._bodies.clear()
+            self._bodies[key] = body
+        return body
 
 
 def _text(item: dict[str, Any]) -> str:

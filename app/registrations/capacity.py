@@ -176,6 +176,12 @@ def _select_counters(event_id: int, *, for_update: bool) -> list[CapacityCounter
     return list(db.session.scalars(stmt))
 
 
+def locks_rows() -> bool:
+    """Whether the database locks rows (PostgreSQL), so work can be done before the
+    event's lock, rather than itself whole at the first write (SQLite)."""
+    return db.session.get_bind().dialect.name != "sqlite"
+
+
 def _take_write_lock(event_id: int) -> None:
     if db.session.get_bind().dialect.name == "sqlite":
         # pysqlite opens the transaction at the first write: this one takes the
@@ -205,10 +211,12 @@ class CountersBusy(DomainError):
 
 
 @contextmanager
-def _lock_timeout() -> Iterator[None]:
+def _lock_timeout(*, reset: bool = True) -> Iterator[None]:
     """On PostgreSQL, wait at most REGISTRATION_LOCK_TIMEOUT_MS for the locks taken
     inside, then refuse with CountersBusy (the caller rolls back) rather than keep a
-    worker and a connection waiting. SQLite waits on its busy timeout instead."""
+    worker and a connection waiting. SQLite waits on its busy timeout instead.
+    `reset=False` leaves the bound on for the rest of the transaction (one statement
+    fewer for a caller whose remaining work is the locked section itself)."""
     if db.session.get_bind().dialect.name != "postgresql":
         yield
         return
@@ -220,12 +228,13 @@ def _lock_timeout() -> Iterator[None]:
         if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
             raise CountersBusy() from exc
         raise
-    db.session.execute(sa.text("SET LOCAL lock_timeout = DEFAULT"))
+    if reset:
+        db.session.execute(sa.text("SET LOCAL lock_timeout = DEFAULT"))
 
 
-def lock_counters(event: Event) -> Counters:
+def lock_counters(event: Event, *, reset_timeout: bool = True) -> Counters:
     """Lock all of the event's counters (creating missing ones) and return them fresh."""
-    with _lock_timeout():
+    with _lock_timeout(reset=reset_timeout):
         _take_write_lock(event.id)
         wanted = event_keys(event)
         rows = _select_counters(event.id, for_update=True)

@@ -24,7 +24,7 @@ from app.errors import DomainError
 from app.events.models import Event, EventStatus, Session
 from app.extensions import db
 from app.mail.cooldown import may_send
-from app.mail.outbox import queue_email
+from app.mail.outbox import add_email, render_email
 from app.registrations import capacity, online, signals
 from app.registrations.capacity import Counters, confirmed_keys, lock_counters
 from app.registrations.erasure import forget_traces
@@ -237,6 +237,41 @@ def _validate(event: Event, details: AttendeeDetails, *, public: bool,
     return chosen
 
 
+# A waiting-list position not known until the seat is decided: the e-mail prepared
+# before the lock carries this number, replaced by the real position under the lock.
+_POSITION_MARK = 987_654_319
+
+
+@dataclass
+class _PreparedMail:
+    """A registration's e-mail rendered before its event's lock, for one outcome."""
+
+    status: RegistrationStatus
+    message: Any  # an OutboxMessage not yet in the session
+    records: list[Any] = field(default_factory=list)  # e.g. the invite record, unsaved
+
+
+def _prepare_mail(reg: Registration, status: RegistrationStatus) -> _PreparedMail:
+    """Render the e-mail `reg` gets if it ends up `status`, touching nothing shared."""
+    reg.status = status
+    reg.waitlist_position = _POSITION_MARK if status == RegistrationStatus.WAITLISTED else None
+    records: list[Any] = []
+    template = "confirmed" if status == RegistrationStatus.CONFIRMED else "waitlisted"
+    message = _render(reg, template, records=records)
+    return _PreparedMail(status, message, records)
+
+
+def _likely_status(event: Event, details: AttendeeDetails, parts: list[Session],
+                   availability: capacity.Availability | None) -> RegistrationStatus:
+    """The outcome the form's (unlocked) reading of the seats predicts."""
+    if availability is None or not event.waitlist_enabled:
+        return RegistrationStatus.CONFIRMED
+    part_ids: list[int | None] = [p.id for p in parts] or [None]
+    if any(availability.choice_full(details.attendance_mode, pid) for pid in part_ids):
+        return RegistrationStatus.WAITLISTED
+    return RegistrationStatus.CONFIRMED
+
+
 def register_attendee(
     event: Event,
     details: AttendeeDetails,
@@ -244,25 +279,24 @@ def register_attendee(
     now: datetime | None = None,
     by: Any = None,
     override: bool = False,
+    availability: capacity.Availability | None = None,
 ) -> RegistrationOutcome:
     """Confirm a seat, or queue on the waiting list, atomically; never overbooks.
 
     `by` is the organiser adding someone by hand: the registration window does not
-    apply, and `override=True` lets them confirm beyond capacity.
+    apply, and `override=True` lets them confirm beyond capacity. `availability`,
+    what the form showed, predicts the outcome so its e-mail is rendered before the
+    lock (a wrong guess renders again under it, only at the moment the seats run out).
+
+    The event's lock is held only from the seat decision to the commit: the person's
+    registration, its e-mail and invite, and whatever other capabilities prepare on
+    `registration_preparing` are made before it; under it come the duplicate check,
+    the counters and the inserts.
     """
     now = now or utcnow()
     if by is None:
         check_window(event, now)
     parts = _validate(event, details, public=by is None, now=now)
-
-    counters = lock_counters(event)
-    existing = live_registration(event.id, details.email)
-    if existing is not None:
-        # Typing someone's address again and again must not flood their mailbox: one
-        # reminder of the private link per cool-down; the visitor's answer is the same.
-        if may_send(existing.email, f"registration.already_registered:{event.id}"):
-            _queue(existing, "already_registered")
-        return RegistrationOutcome(existing, created=False)
 
     reg = Registration(
         event=event,
@@ -284,24 +318,56 @@ def register_attendee(
         parts=parts,
     )
     keys = capacity.keys_for(details.attendance_mode, [p.id for p in parts])
+    # SQLite takes its one lock, the whole database's, at a transaction's first write,
+    # which must be the counters': there the preparation runs under it.
+    early = capacity.locks_rows()
+    if not early:
+        counters = lock_counters(event, reset_timeout=False)
+    signals.registration_preparing.send(reg)
+    prepared = _prepare_mail(reg, _likely_status(event, details, parts, availability))
+
+    # The locked section: from here to the caller's commit.
+    if early:
+        counters = lock_counters(event, reset_timeout=False)
+    existing = live_registration(event.id, details.email)
+    if existing is not None:
+        # Typing someone's address again and again must not flood their mailbox: one
+        # reminder of the private link per cool-down; the visitor's answer is the same.
+        if may_send(existing.email, f"registration.already_registered:{event.id}"):
+            _queue(existing, "already_registered")
+        return RegistrationOutcome(existing, created=False)
+
     if counters.fits(keys) or override:
-        reg.status = RegistrationStatus.CONFIRMED
+        status, position = RegistrationStatus.CONFIRMED, None
         counters.take(keys)
     elif event.waitlist_enabled:
-        reg.status = RegistrationStatus.WAITLISTED
-        reg.waitlist_position = counters.next_position()
+        status, position = RegistrationStatus.WAITLISTED, counters.next_position()
     else:
         raise EventFull(counters.full_keys(keys), event)
+    if prepared.status != status:
+        prepared = _prepare_mail(reg, status)
+    reg.status, reg.waitlist_position = status, position
     db.session.add(reg)
     capacity.sync_page_state(counters)
     db.session.flush()
     if reg.is_waitlisted:
         _join_cells(reg, counters)
-    signals.registration_created.send(reg)
-    _queue(reg, "confirmed" if reg.is_confirmed else "waitlisted")
+    signals.registration_created.send(reg, new=True)
+    message = prepared.message
+    message.registration_id = reg.id
+    if position is not None:
+        mark, real = str(_POSITION_MARK), str(position)
+        message.subject = message.subject.replace(mark, real)
+        message.body_text = message.body_text.replace(mark, real)
+        message.body_html = message.body_html.replace(mark, real)
+    add_email(message)
+    for row in prepared.records:
+        row.registration_id = reg.id
+        db.session.add(row)
     if by is not None:
         record("registration.add", reg, user=by, summary=reg.full_name,
                override=bool(override) or None)
+    db.session.flush()
     return RegistrationOutcome(reg, created=True)
 
 
@@ -817,15 +883,18 @@ def message_registrants(event: Event, subject: str, body: str, *, status: str = 
 INVITE_METHODS = {"confirmed": "REQUEST", "promoted": "REQUEST", "cancelled": "CANCEL"}
 
 
-def _queue(reg: Registration, template: str, **extra: Any) -> None:
+def _render(reg: Registration, template: str, *, records: list[Any] | None = None,
+            **extra: Any) -> Any:
+    """The outbox row of one registration e-mail, rendered, not yet in the session."""
     attachments: list[dict[str, Any]] = []
     if template in INVITE_METHODS:
-        for _receiver, found in signals.invite_wanted.send(reg, method=INVITE_METHODS[template]):
+        for _receiver, found in signals.invite_wanted.send(reg, method=INVITE_METHODS[template],
+                                                           records=records):
             attachments.extend(found or [])
     if template in ("confirmed", "promoted") and online.inside_reminder_window(reg):
         # Confirmed so late that the reminder carrying the link is gone: it goes now.
         extra.setdefault("join_url", online.join_link(reg))
-    queue_email(
+    return render_email(
         reg.email,
         f"registrations/{template}",
         category=f"registration.{template}",
@@ -837,6 +906,11 @@ def _queue(reg: Registration, template: str, **extra: Any) -> None:
             **extra,
         },
         attachments=attachments,
-        event_id=reg.event_id,
+        event_id=reg.event.id,
         registration_id=reg.id,
     )
+
+
+def _queue(reg: Registration, template: str, **extra: Any) -> None:
+    add_email(_render(reg, template, **extra))
+    db.session.flush()

@@ -73,27 +73,30 @@ def register(slug: str):
         if form.validate_on_submit():
             if form.website.data:
                 # A bot filled the hidden field: answer as for a real person, keep nothing.
-                return _check_inbox(event, form.email.data)
+                return _check_inbox(event.slug, form.email.data)
             try:
-                outcome = services.register_attendee(event, form.details(current_language()))
+                outcome = services.register_attendee(event, form.details(current_language()),
+                                                     availability=avail)
             except DomainError as exc:
                 db.session.rollback()
                 show_error(form, exc)
             else:
+                # Read before the commit, which expires them: no reload afterwards.
+                email, slug = outcome.registration.email, event.slug
                 db.session.commit()
                 # The private page is reached only through the e-mailed link: it shows the
                 # personal calendar feed of every registration made with this address, so
                 # whoever opens it must prove they own the mailbox. The answer is the same
                 # for a new registration and an address already registered.
-                return _check_inbox(event, outcome.registration.email)
+                return _check_inbox(slug, email)
     return render_template("registrations/register.html", event=event, form=form,
                            availability=avail, questions=questions), status
 
 
-def _check_inbox(event: Event, email: str):
+def _check_inbox(slug: str, email: str):
     # Post/redirect/get: reloading the answer must not send the form again.
     session["registration_sent_to"] = email
-    return redirect(url_for("registrations.sent", slug=event.slug), code=303)
+    return redirect(url_for("registrations.sent", slug=slug), code=303)
 
 
 @bp.get("/events/<slug>/register/sent")

@@ -4,10 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from app.events.signals import event_cancelled, event_published, event_updated, material_published
+from app.registrations import online
 from app.registrations.signals import (
     registration_anonymised,
     registration_cancelled,
     registration_created,
+    registration_preparing,
     registration_promoted,
 )
 from app.reminders import services
@@ -16,9 +18,16 @@ from app.reminders import services
 RELEVANT = {"starts_at", "ends_at", "timezone", "format", "status", "reminder_hours_before"}
 
 
-def on_registration_changed(registration: Any, **kwargs: Any) -> None:
-    """A new, promoted or cancelled registration: its reminders follow its status."""
-    services.schedule_registration(registration)
+@registration_preparing.connect
+def on_registration_preparing(registration: Any, **kwargs: Any) -> None:
+    # Loaded now, outside the event's lock: whether a recording reminder is due.
+    online.published_recording(registration.event)
+
+
+def on_registration_changed(registration: Any, new: bool = False, **kwargs: Any) -> None:
+    """A new, promoted or cancelled registration: its reminders follow its status
+    (`new`: just created, so it has none to look up yet)."""
+    services.schedule_registration(registration, new=new)
 
 
 def on_event_published_or_cancelled(event: Any, **kwargs: Any) -> None:

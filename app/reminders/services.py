@@ -108,10 +108,12 @@ def _reason(registration: Registration, event: Event) -> str:
     return "no longer applies"
 
 
-def schedule_registration(registration: Registration, now: datetime | None = None) -> None:
-    """Create, move or skip the reminders of one registration to match its state."""
+def schedule_registration(registration: Registration, now: datetime | None = None, *,
+                          new: bool = False) -> None:
+    """Create, move or skip the reminders of one registration to match its state
+    (`new`: written in this transaction, so it has none yet to look up)."""
     db.session.flush()
-    existing = {r.kind: r for r in db.session.scalars(
+    existing = {} if new else {r.kind: r for r in db.session.scalars(
         sa.select(Reminder).where(Reminder.registration_id == registration.id))}
     _reconcile(registration, registration.event, existing, now or utcnow())
     db.session.flush()
