@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._goals import goal  # noqa: E402
+
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
 PORT = os.environ.get("BENCH_STARTUP_PORT", "5206")
 GOAL = 4.0
