@@ -25,7 +25,6 @@ from app.extensions import db
 from app.imports import rows
 from app.imports.models import StagedImport
 from app.imports.services import discard
-from app.mail.models import OutboxMessage
 from app.registrations import capacity, services
 from app.registrations.forms import (
     MODES,
@@ -224,21 +223,14 @@ def import_registrations(event: Event, staged: StagedImport, mapping: dict[str, 
     check = check_rows(event, staged, mapping, override=override)
     result = ImportResult(refused=check.refused)
     for row in check.importable:
-        outcome = services.register_attendee(event, row.details, by=by, override=override)
+        outcome = services.register_attendee(event, row.details, by=by, override=override,
+                                             notify=send_emails)
         reg = outcome.registration
         result.registration_ids.append(reg.id)
         if reg.is_confirmed:
             result.confirmed += 1
         else:
             result.waitlisted += 1
-    if not send_emails and result.registration_ids:
-        # The organiser unticked the e-mails: what registering queued for these people
-        # is withdrawn before anything is committed.
-        db.session.execute(
-            sa.delete(OutboxMessage)
-            .where(OutboxMessage.registration_id.in_(result.registration_ids))
-            .execution_options(synchronize_session=False)
-        )
     record("registration.import", event, user=by, summary=staged.filename,
            confirmed=result.confirmed, waitlisted=result.waitlisted, refused=result.refused,
            override=bool(override), emails=bool(send_emails))

@@ -261,6 +261,21 @@ def _prepare_mail(reg: Registration, status: RegistrationStatus) -> _PreparedMai
     return _PreparedMail(status, message, records)
 
 
+def _queue_prepared(prepared: _PreparedMail, reg: Registration, position: int | None) -> None:
+    """Put the e-mail rendered before the lock in the outbox, with the real queue place."""
+    message = prepared.message
+    message.registration_id = reg.id
+    if position is not None:
+        mark, real = str(_POSITION_MARK), str(position)
+        message.subject = message.subject.replace(mark, real)
+        message.body_text = message.body_text.replace(mark, real)
+        message.body_html = message.body_html.replace(mark, real)
+    add_email(message)
+    for row in prepared.records:
+        row.registration_id = reg.id
+        db.session.add(row)
+
+
 def _likely_status(event: Event, details: AttendeeDetails, parts: list[Session],
                    availability: capacity.Availability | None) -> RegistrationStatus:
     """The outcome the form's (unlocked) reading of the seats predicts."""
@@ -280,6 +295,7 @@ def register_attendee(
     by: Any = None,
     override: bool = False,
     availability: capacity.Availability | None = None,
+    notify: bool = True,
 ) -> RegistrationOutcome:
     """Confirm a seat, or queue on the waiting list, atomically; never overbooks.
 
@@ -287,6 +303,7 @@ def register_attendee(
     apply, and `override=True` lets them confirm beyond capacity. `availability`,
     what the form showed, predicts the outcome so its e-mail is rendered before the
     lock (a wrong guess renders again under it, only at the moment the seats run out).
+    `notify=False` (an organiser's import with the e-mails unticked) queues no e-mail.
 
     The event's lock is held only from the seat decision to the commit: the person's
     registration, its e-mail and invite, and whatever other capabilities prepare on
@@ -324,7 +341,8 @@ def register_attendee(
     if not early:
         counters = lock_counters(event, reset_timeout=False)
     signals.registration_preparing.send(reg)
-    prepared = _prepare_mail(reg, _likely_status(event, details, parts, availability))
+    prepared = (_prepare_mail(reg, _likely_status(event, details, parts, availability))
+                if notify else None)
 
     # The locked section: from here to the caller's commit.
     if early:
@@ -333,7 +351,7 @@ def register_attendee(
     if existing is not None:
         # Typing someone's address again and again must not flood their mailbox: one
         # reminder of the private link per cool-down; the visitor's answer is the same.
-        if may_send(existing.email, f"registration.already_registered:{event.id}"):
+        if notify and may_send(existing.email, f"registration.already_registered:{event.id}"):
             _queue(existing, "already_registered")
         return RegistrationOutcome(existing, created=False)
 
@@ -344,7 +362,7 @@ def register_attendee(
         status, position = RegistrationStatus.WAITLISTED, counters.next_position()
     else:
         raise EventFull(counters.full_keys(keys), event)
-    if prepared.status != status:
+    if prepared is not None and prepared.status != status:
         prepared = _prepare_mail(reg, status)
     reg.status, reg.waitlist_position = status, position
     db.session.add(reg)
@@ -353,17 +371,8 @@ def register_attendee(
     if reg.is_waitlisted:
         _join_cells(reg, counters)
     signals.registration_created.send(reg, new=True)
-    message = prepared.message
-    message.registration_id = reg.id
-    if position is not None:
-        mark, real = str(_POSITION_MARK), str(position)
-        message.subject = message.subject.replace(mark, real)
-        message.body_text = message.body_text.replace(mark, real)
-        message.body_html = message.body_html.replace(mark, real)
-    add_email(message)
-    for row in prepared.records:
-        row.registration_id = reg.id
-        db.session.add(row)
+    if prepared is not None:
+        _queue_prepared(prepared, reg, position)
     if by is not None:
         record("registration.add", reg, user=by, summary=reg.full_name,
                override=bool(override) or None)
