@@ -391,23 +391,41 @@ def _touches_catalogue(session: so.Session) -> bool:
     return any(isinstance(o, CATALOGUE_MODELS) and session.is_modified(o) for o in session.dirty)
 
 
+# The version row is bumped last, just before the commit: a transaction never holds it
+# while it waits for another row (an event's, its counters'), so two writers always take
+# the rows they share in the same order and cannot deadlock on it.
+_TOUCHED = "catalogue_touched"
+
+
 @sa.event.listens_for(so.Session, "before_flush")
-def _bump_catalogue_version(session: so.Session, flush_context, instances) -> None:
-    """Move the catalogue version in the flush that writes the change (so in its transaction)."""
+def _note_catalogue_change(session: so.Session, flush_context, instances) -> None:
     if _touches_catalogue(session):
-        conn = session.connection()
-        conn.execute(_bump_catalogue_statement(conn.dialect.name))
+        session.info[_TOUCHED] = True
 
 
 @sa.event.listens_for(so.Session, "do_orm_execute")
-def _bump_catalogue_version_on_bulk_write(state: so.ORMExecuteState) -> None:
+def _note_catalogue_bulk_write(state: so.ORMExecuteState) -> None:
     """The same for UPDATE, DELETE and INSERT statements run through the session."""
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     mapper = state.bind_mapper
     if mapper is not None and issubclass(mapper.class_, CATALOGUE_MODELS):
-        conn = state.session.connection()
+        state.session.info[_TOUCHED] = True
+
+
+@sa.event.listens_for(so.Session, "before_commit")
+def _bump_catalogue_version(session: so.Session) -> None:
+    """Move the catalogue version in the transaction that writes the change, as its last
+    statement (after the final flush)."""
+    session.flush()
+    if session.info.pop(_TOUCHED, False):
+        conn = session.connection()
         conn.execute(_bump_catalogue_statement(conn.dialect.name))
+
+
+@sa.event.listens_for(so.Session, "after_rollback")
+def _forget_catalogue_change(session: so.Session) -> None:
+    session.info.pop(_TOUCHED, None)
 
 
 @sa.event.listens_for(Venue, "before_insert")
