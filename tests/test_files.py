@@ -19,10 +19,12 @@ from app.files.models import Blob, BlobChunk, MaterialFile, Picture
 from app.registrations.models import RegistrationStatus
 from tests.factories import (
     EventFactory,
+    ProjectFactory,
     RegistrationFactory,
     SessionFactory,
     SpeakerFactory,
     UserFactory,
+    VenueFactory,
 )
 
 MOTO_PORT = 5105
@@ -518,3 +520,25 @@ def test_a_drafts_files_reach_only_its_organisers(client, organiser, auth):
     auth.login(UserFactory(email="altro@example.org"))
     db.session.commit()
     assert client.get(own).status_code == 403
+
+
+def test_a_project_logo_and_a_venue_photo_show_on_their_public_pages(client, auth):
+    admin = UserFactory(role="admin")
+    project = ProjectFactory(acronym="RESILIENT")
+    venue = VenueFactory(name="Parco Vega")
+    EventFactory(project=project, venue=venue)
+    db.session.commit()
+    auth.login(admin)
+    for owner, obj in (("projects", project), ("venues", venue)):
+        assert client.post(f"/admin/{owner}/{obj.id}/picture", data={
+            "picture": (io.BytesIO(png_bytes((800, 400))), "logo.png"), "alt": f"Logo {obj.id}"},
+            content_type="multipart/form-data").status_code == 302
+    logo = files.picture_of("project", project.id).variant("card", "jpeg")
+    photo = files.picture_of("venue", venue.id).variant("page", "jpeg")
+    detail = client.get(f"/projects/{project.slug}/").get_data(as_text=True)
+    listing = client.get("/projects/").get_data(as_text=True)
+    for page in (detail, listing):
+        assert f'src="/files/pictures/{logo.blob.sha256}.jpeg" width="{logo.width}"' in page
+        assert f'alt="Logo {project.id}"' in page
+    venue_page = client.get(f"/venues/{venue.slug}/").get_data(as_text=True)
+    assert f'src="/files/pictures/{photo.blob.sha256}.jpeg" width="{photo.width}"' in venue_page

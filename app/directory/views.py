@@ -41,4 +41,5 @@ def venue(slug: str):
         "directory/venue.html", venue=v, upcoming=upcoming, past=past,
         map_url=catalogue.map_url(v), directions_url=services.directions_url(v),
         page_url=_absolute("directory.venue", slug=v.slug),
+        photo=picture_sources(files.picture_of("venue", v.id), "page"),
     )

@@ -9,6 +9,8 @@ from babel.numbers import format_currency
 from flask import abort, render_template
 
 from app.events import services
+from app.files import services as files
+from app.files.templating import picture_sources
 from app.i18n import current_language
 from app.projects import bp
 
@@ -25,8 +27,10 @@ def format_euro(amount: Decimal) -> str:
 def index():
     return render_template(
         "projects/index.html",
-        projects=services.all_projects(),
+        projects=(projects := services.all_projects()),
         counts=services.public_event_counts(),
+        logos={pid: picture_sources(pic, "card") for pid, pic
+               in files.pictures_of("project", [p.id for p in projects]).items()},
     )
 
 
@@ -40,6 +44,7 @@ def detail(slug: str):
         upcoming=upcoming,
         past=past,
         recordings=services.project_recordings(project),
+        logo=picture_sources(files.picture_of("project", project.id), "card"),
         format_long_date=format_long_date,
         format_euro=format_euro,
     )
