@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 from bench.catalogue import (  # noqa: E402
     N_EVENTS,
     SESSIONS_PER_EVENT,
-    WRK_ARGS,
     WRK_LUA,
     WRK_LUA_UNIQUE,
     free_port,
+    print_results,
     seed,
     start_gunicorn,
     stop,
@@ -71,13 +71,7 @@ def main() -> None:
             stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    html = results["HTML /events/"]["rps"]
-    print(f"gunicorn 2 sync workers, wrk {' '.join(WRK_ARGS)} on 127.0.0.1")
-    print(f"{'':30s} {'req/s':>9s} {'p50 ms':>8s} {'p95 ms':>8s} {'vs HTML list':>13s}")
-    for name, r in results.items():
-        note = f" ({r['errors']} errors)" if r["errors"] else ""
-        print(f"{name:30s} {r['rps']:9.0f} {r['p50']:8.2f} {r['p95']:8.2f} "
-              f"{r['rps'] / html:12.2f}x{note}")
+    print_results(results, "HTML /events/", 30, "vs HTML list", 13)
 
 
 if __name__ == "__main__":
