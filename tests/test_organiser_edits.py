@@ -23,15 +23,8 @@ from tests.factories import EventFactory, RegistrationFactory, UserFactory, in_d
 
 
 @pytest.fixture
-def organiser(app):
-    return UserFactory(role=Role.ORGANISER)
-
-
-@pytest.fixture
 def event(organiser):
-    event = EventFactory(title="Policy event Bruxelles", slug="policy-bruxelles")
-    event.organisers.append(organiser)
-    return event
+    return EventFactory(title="Policy event Bruxelles", slug="policy-bruxelles", organisers=[organiser])
 
 
 def text(resp) -> str:
