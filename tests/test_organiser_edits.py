@@ -19,7 +19,13 @@ from app.registrations.models import Question, QuestionKind, Registration
 from app.registrations.services import AttendeeDetails, anonymise_registration, register_attendee
 from app.registrations.signals import registration_created
 from app.reminders.services import send_due_reminders
-from tests.factories import EventFactory, RegistrationFactory, UserFactory, in_days
+from tests.factories import (
+    EventFactory,
+    RegistrationFactory,
+    UserFactory,
+    in_days,
+    registration_form,
+)
 
 
 @pytest.fixture
@@ -38,9 +44,7 @@ def visible(html: str) -> str:
 
 
 def visitor_form(**answers) -> dict:
-    return {"first_name": "Maria", "last_name": "Rossi", "email": "maria@example.org",
-            "organisation": "Cooperativa", "category": "terzo_settore", "country": "IT",
-            "privacy_consent": "y", **answers}
+    return registration_form(**{"email": "maria@example.org", **answers})
 
 
 def mails(category: str) -> list[OutboxMessage]:

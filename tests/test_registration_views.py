@@ -11,17 +11,12 @@ from app.extensions import db
 from app.mail.models import OutboxMessage
 from app.registrations.models import Question, QuestionKind, Registration, RegistrationStatus
 from app.registrations.views import registration_box
-from tests.factories import EventFactory, SessionFactory, in_days
+from tests.factories import EventFactory, SessionFactory, in_days, registration_form
 
 
 def form(**overrides) -> dict:
-    data = {
-        "first_name": "Maria", "last_name": "Rossi", "email": " Maria.Rossi@Example.ORG ",
-        "organisation": "Cooperativa Sociale", "category": "terzo_settore", "country": "IT",
-        "privacy_consent": "y",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
+    return registration_form(**{"email": " Maria.Rossi@Example.ORG ", "organisation": "Cooperativa Sociale",
+                                **overrides})
 
 
 def registrations() -> list[Registration]:
