@@ -23,6 +23,14 @@ def registrations() -> list[Registration]:
     return list(db.session.scalars(sa.select(Registration).order_by(Registration.id)))
 
 
+def registered(client) -> Registration:
+    """Maria's registration to a new event, `evento`, made through its form."""
+    EventFactory(slug="evento")
+    db.session.commit()
+    client.post("/events/evento/register", data=form())
+    return registrations()[0]
+
+
 def page(resp) -> str:
     return resp.get_data(as_text=True)
 
@@ -178,9 +186,7 @@ def test_a_full_event_offers_the_waiting_list_and_shows_the_position(client):
 
 
 def test_registering_twice_sends_the_link_again_and_creates_nothing(client):
-    EventFactory(slug="evento")
-    db.session.commit()
-    client.post("/events/evento/register", data=form())
+    registered(client)
     resp = client.post("/events/evento/register", data=form(first_name="Mario"), follow_redirects=True)
     assert resp.status_code == 200 and "Controlla la tua casella" in page(resp)
     assert len(registrations()) == 1 and registrations()[0].first_name == "Maria"
@@ -270,10 +276,7 @@ def test_the_join_link_is_shown_only_to_confirmed_online_attendees(client):
 
 
 def test_the_private_page_is_never_cached_and_altered_tokens_get_404(client):
-    EventFactory(slug="evento")
-    db.session.commit()
-    client.post("/events/evento/register", data=form())
-    token = registrations()[0].token
+    token = registered(client).token
     resp = client.get(f"/registrations/{token}/")
     assert resp.headers["Cache-Control"] == "no-store" and resp.headers["Referrer-Policy"] == "no-referrer"
     altered = token[:-2] + ("aa" if not token.endswith("aa") else "bb")
@@ -282,10 +285,7 @@ def test_the_private_page_is_never_cached_and_altered_tokens_get_404(client):
 
 
 def test_in_person_attendees_see_a_check_in_qr_code(client):
-    EventFactory(slug="evento")
-    db.session.commit()
-    client.post("/events/evento/register", data=form())
-    body = page(client.get(f"/registrations/{registrations()[0].token}/"))
+    body = page(client.get(f"/registrations/{registered(client).token}/"))
     assert "<svg" in body and "/admin/checkin/" not in body  # the code is in the modules only
 
 
@@ -305,10 +305,7 @@ def test_an_attendee_cancels_after_confirming_and_the_next_person_gets_the_seat(
 
 
 def test_an_attendee_erases_their_data_and_the_link_stops_working(client):
-    EventFactory(slug="evento")
-    db.session.commit()
-    client.post("/events/evento/register", data=form())
-    token = registrations()[0].token
+    token = registered(client).token
     resp = client.post(f"/registrations/{token}/erase")
     assert resp.status_code == 302 and resp.headers["Location"] == "/events/evento/"
     reg = registrations()[0]
