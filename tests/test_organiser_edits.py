@@ -55,12 +55,17 @@ def mails(category: str) -> list[OutboxMessage]:
 # --- questions ------------------------------------------------------------------------
 
 
-def test_a_reworded_question_keeps_the_wording_earlier_answers_were_given_to(client, auth, organiser, event):
-    question = Question(event=event, label="Partecipi al pranzo?", kind=QuestionKind.YES_NO)
+def answered_by_maria(client, event, label: str, kind: QuestionKind, answer: str) -> tuple[Question, Registration]:
+    """A question on the event's form, and Maria's registration giving `answer` to it."""
+    question = Question(event=event, label=label, kind=kind)
     db.session.add(question)
     db.session.commit()
-    client.post("/events/policy-bruxelles/register", data=visitor_form(**{question.field_name: "yes"}))
-    maria = db.session.scalar(sa.select(Registration))
+    client.post("/events/policy-bruxelles/register", data=visitor_form(**{question.field_name: answer}))
+    return question, db.session.scalar(sa.select(Registration))
+
+
+def test_a_reworded_question_keeps_the_wording_earlier_answers_were_given_to(client, auth, organiser, event):
+    question, maria = answered_by_maria(client, event, "Partecipi al pranzo?", QuestionKind.YES_NO, "yes")
 
     auth.login(organiser)
     resp = client.post(f"/admin/events/{event.id}/registrations/questions/{question.id}/edit",
@@ -86,11 +91,7 @@ def test_a_reworded_question_keeps_the_wording_earlier_answers_were_given_to(cli
 
 
 def test_an_answer_to_a_removed_question_stays_with_its_question(client, auth, organiser, event):
-    question = Question(event=event, label="Tavolo di lavoro", kind=QuestionKind.TEXT)
-    db.session.add(question)
-    db.session.commit()
-    client.post("/events/policy-bruxelles/register", data=visitor_form(**{question.field_name: "Open data"}))
-    maria = db.session.scalar(sa.select(Registration))
+    question, maria = answered_by_maria(client, event, "Tavolo di lavoro", QuestionKind.TEXT, "Open data")
     auth.login(organiser)
     client.post(f"/admin/events/{event.id}/registrations/questions/{question.id}/delete")
     detail = text(client.get(f"/admin/registrations/{maria.id}/"))
