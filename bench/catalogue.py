@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -206,22 +208,39 @@ def wrk(url: str, lua: str) -> dict[str, float]:
     return parse_result(out, 95)
 
 
-def main() -> None:
+@contextmanager
+def workspace(prefix: str) -> Iterator[tuple[Path, list[subprocess.Popen]]]:
+    """A scratch folder and the list of servers started for a run; all go when it ends."""
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
-    tmp = Path(tempfile.mkdtemp(prefix="eventi-bench-"))
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     procs: list[subprocess.Popen] = []
     try:
-        db_url = f"sqlite:///{tmp / 'catalogue.db'}"
-        t = time.perf_counter()
-        slug = seed(db_url)
-        print(f"loaded {N_EVENTS} events x {SESSIONS_PER_EVENT} sessions in {time.perf_counter() - t:.1f} s")
-        lua = tmp / "p95.lua"
-        lua.write_text(WRK_LUA)
-        lua_unique = tmp / "p95-unique.lua"
-        lua_unique.write_text(WRK_LUA_UNIQUE)
+        yield tmp, procs
+    finally:
+        for proc in procs:
+            stop(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
 
-        env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench", "CACHE_REDIS_URL": ""}
+
+def seeded(tmp: Path) -> tuple[dict, str, Path, Path]:
+    """The catalogue loaded into a SQLite file in `tmp`, and both wrk scripts written there:
+    the servers' environment, the slug of an upcoming event, the script, and the script
+    that asks for a new URL each request."""
+    db_url = f"sqlite:///{tmp / 'catalogue.db'}"
+    t = time.perf_counter()
+    slug = seed(db_url)
+    print(f"loaded {N_EVENTS} events x {SESSIONS_PER_EVENT} sessions in {time.perf_counter() - t:.1f} s")
+    lua, lua_unique = tmp / "p95.lua", tmp / "p95-unique.lua"
+    lua.write_text(WRK_LUA)
+    lua_unique.write_text(WRK_LUA_UNIQUE)
+    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench", "CACHE_REDIS_URL": ""}
+    return env, slug, lua, lua_unique
+
+
+def main() -> None:
+    with workspace("eventi-bench-") as (tmp, procs):
+        env, slug, lua, lua_unique = seeded(tmp)
         app_port, bare_port = free_port(), free_port()
         procs.append(start_gunicorn("wsgi:app", app_port, env))
         procs.append(start_gunicorn("bench.bare_app:app", bare_port, env))
@@ -236,15 +255,10 @@ def main() -> None:
             ("/events/<slug>/ uncached", f"http://127.0.0.1:{app_port}/events/{slug}/?fresh=1", lua),
         ]
         results = {name: wrk(url, str(script)) for name, url, script in targets}
-    finally:
-        for proc in procs:
-            stop(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
 
     print_results(results, "bare view", 28, "ratio", 7)
     ratio = results["/events/<slug>/"]["rps"] / results["bare view"]["rps"]
     print(f"event page target 0.50x of the bare view: {'met' if ratio >= 0.5 else 'NOT met'} ({ratio:.2f}x)")
-
 
 if __name__ == "__main__":
     main()

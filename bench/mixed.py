@@ -22,11 +22,9 @@ Run: .venv/bin/python bench/mixed.py   [ROUNDS=5 DURATION=5]
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._goals import goal  # noqa: E402
-from bench.catalogue import free_port, parse_result, result_lua, stop, wait_for  # noqa: E402
+from bench.catalogue import free_port, parse_result, result_lua, wait_for, workspace  # noqa: E402
 from bench.registrations import form_session  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
@@ -146,11 +144,7 @@ def run_wrk(port: int, classes: list[str], tmp: Path, fill: dict) -> dict[str, d
 
 
 def main() -> None:
-    if not shutil.which("wrk"):
-        sys.exit("wrk is needed: apt-get install -y wrk")
-    tmp = Path(tempfile.mkdtemp(prefix="eventi-bench-mixed-"))
-    procs: list[subprocess.Popen] = []
-    try:
+    with workspace("eventi-bench-mixed-") as (tmp, procs):
         db_url = database_url(tmp)
         seed(db_url)
         (tmp / "bare_mixed.py").write_text(BARE)
@@ -177,10 +171,6 @@ def main() -> None:
         for r in range(ROUNDS):
             for label, port, classes in (steps if r % 2 == 0 else list(reversed(steps))):
                 rounds[label].append(run_wrk(port, classes, tmp, fill))
-    finally:
-        for proc in procs:
-            stop(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
 
     def med(label: str, name: str, key: str) -> float:
         return statistics.median(r[name][key] for r in rounds[label])
