@@ -12,47 +12,26 @@ Run: .venv/bin/python bench/api.py   [DURATION=8 seconds per URL]
 """
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.catalogue import (  # noqa: E402
-    N_EVENTS,
-    SESSIONS_PER_EVENT,
-    WRK_ARGS,
-    WRK_LUA,
-    WRK_LUA_UNIQUE,
     free_port,
-    seed,
+    print_results,
+    seeded,
     start_gunicorn,
-    stop,
     wait_for,
+    workspace,
     wrk,
 )
 
 
 def main() -> None:
-    if not shutil.which("wrk"):
-        sys.exit("wrk is needed: apt-get install -y wrk")
-    tmp = Path(tempfile.mkdtemp(prefix="eventi-bench-api-"))
-    procs: list[subprocess.Popen] = []
-    try:
-        db_url = f"sqlite:///{tmp / 'catalogue.db'}"
-        t = time.perf_counter()
-        slug = seed(db_url)
-        print(f"loaded {N_EVENTS} events x {SESSIONS_PER_EVENT} sessions in "
-              f"{time.perf_counter() - t:.1f} s")
-        lua, lua_unique = tmp / "p95.lua", tmp / "p95-unique.lua"
-        lua.write_text(WRK_LUA)
-        lua_unique.write_text(WRK_LUA_UNIQUE)
-        env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench", "CACHE_REDIS_URL": ""}
+    with workspace("eventi-bench-api-") as (tmp, procs):
+        env, slug, lua, lua_unique = seeded(tmp)
         port = free_port()
         procs.append(start_gunicorn("wsgi:app", port, env))
         base = f"http://127.0.0.1:{port}"
@@ -66,18 +45,8 @@ def main() -> None:
             ("API /api/v1/events/<slug>", f"{base}/api/v1/events/{slug}", lua),
         ]
         results = {name: wrk(url, str(script)) for name, url, script in targets}
-    finally:
-        for proc in procs:
-            stop(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
 
-    html = results["HTML /events/"]["rps"]
-    print(f"gunicorn 2 sync workers, wrk {' '.join(WRK_ARGS)} on 127.0.0.1")
-    print(f"{'':30s} {'req/s':>9s} {'p50 ms':>8s} {'p95 ms':>8s} {'vs HTML list':>13s}")
-    for name, r in results.items():
-        note = f" ({r['errors']} errors)" if r["errors"] else ""
-        print(f"{name:30s} {r['rps']:9.0f} {r['p50']:8.2f} {r['p95']:8.2f} "
-              f"{r['rps'] / html:12.2f}x{note}")
+    print_results(results, "HTML /events/", 30, "vs HTML list", 13)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,16 +41,42 @@ SESSIONS_PER_EVENT = 10
 DURATION = int(os.environ.get("DURATION", "8"))
 WRK_ARGS = ["-t2", "-c32", f"-d{DURATION}s"]
 
-# wrk prints no p95 by itself; this script adds it.
-WRK_LUA = """
+
+def result_lua(pct: int) -> str:
+    """The end of a wrk script that prints one RESULT line: wrk prints no p95 or p99 by itself."""
+    return f"""
 done = function(summary, latency, requests)
-  io.write(string.format("RESULT rps=%.1f p50=%.3f p95=%.3f errors=%d\\n",
+  io.write(string.format("RESULT rps=%.1f p50=%.3f p{pct}=%.3f errors=%d\\n",
     summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(50) / 1000, latency:percentile({pct}) / 1000,
     summary.errors.connect + summary.errors.read + summary.errors.write
       + summary.errors.status + summary.errors.timeout))
 end
 """
+
+
+def parse_result(out: str, pct: int) -> dict[str, float]:
+    """The figures of the RESULT line that result_lua(pct) made wrk print."""
+    match = re.search(rf"RESULT rps=([\d.]+) p50=([\d.]+) p{pct}=([\d.]+) errors=(\d+)", out)
+    if not match:
+        raise RuntimeError(out)
+    rps, p50, high, errors = match.groups()
+    return {"rps": float(rps), "p50": float(p50), f"p{pct}": float(high), "errors": int(errors)}
+
+
+def print_results(results: dict[str, dict], baseline: str, width: int, ratio_label: str, rw: int) -> None:
+    """A table of each URL's requests/s, p50 and p95 and its ratio to the `baseline` URL;
+    `width` and `rw` are the widths of the name and ratio columns."""
+    base = results[baseline]["rps"]
+    print(f"gunicorn 2 sync workers, wrk {' '.join(WRK_ARGS)} on 127.0.0.1")
+    print(f"{'':{width}s} {'req/s':>9s} {'p50 ms':>8s} {'p95 ms':>8s} {ratio_label:>{rw}s}")
+    for name, r in results.items():
+        note = f" ({r['errors']} errors)" if r["errors"] else ""
+        print(f"{name:{width}s} {r['rps']:9.0f} {r['p50']:8.2f} {r['p95']:8.2f} "
+              f"{r['rps'] / base:{rw - 1}.2f}x{note}")
+
+
+WRK_LUA = result_lua(95)
 
 # Every request a new URL, so every request misses the cache.
 WRK_LUA_UNIQUE = WRK_LUA + """
@@ -177,29 +205,42 @@ def wrk(url: str, lua: str) -> dict[str, float]:
         urllib.request.urlopen(url, timeout=5).read()
     out = subprocess.run(["wrk", *WRK_ARGS, "-s", lua, url], capture_output=True, text=True,
                          check=True, timeout=DURATION + 30).stdout
-    match = re.search(r"RESULT rps=([\d.]+) p50=([\d.]+) p95=([\d.]+) errors=(\d+)", out)
-    if not match:
-        raise RuntimeError(out)
-    rps, p50, p95, errors = match.groups()
-    return {"rps": float(rps), "p50": float(p50), "p95": float(p95), "errors": int(errors)}
+    return parse_result(out, 95)
+
+
+@contextmanager
+def workspace(prefix: str) -> Iterator[tuple[Path, list[subprocess.Popen]]]:
+    """A scratch folder and the list of servers started for a run; all go when it ends."""
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install -y wrk")
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    procs: list[subprocess.Popen] = []
+    try:
+        yield tmp, procs
+    finally:
+        for proc in procs:
+            stop(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def seeded(tmp: Path) -> tuple[dict, str, Path, Path]:
+    """The catalogue loaded into a SQLite file in `tmp`, and both wrk scripts written there:
+    the servers' environment, the slug of an upcoming event, the script, and the script
+    that asks for a new URL each request."""
+    db_url = f"sqlite:///{tmp / 'catalogue.db'}"
+    t = time.perf_counter()
+    slug = seed(db_url)
+    print(f"loaded {N_EVENTS} events x {SESSIONS_PER_EVENT} sessions in {time.perf_counter() - t:.1f} s")
+    lua, lua_unique = tmp / "p95.lua", tmp / "p95-unique.lua"
+    lua.write_text(WRK_LUA)
+    lua_unique.write_text(WRK_LUA_UNIQUE)
+    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench", "CACHE_REDIS_URL": ""}
+    return env, slug, lua, lua_unique
 
 
 def main() -> None:
-    if not shutil.which("wrk"):
-        sys.exit("wrk is needed: apt-get install -y wrk")
-    tmp = Path(tempfile.mkdtemp(prefix="eventi-bench-"))
-    procs: list[subprocess.Popen] = []
-    try:
-        db_url = f"sqlite:///{tmp / 'catalogue.db'}"
-        t = time.perf_counter()
-        slug = seed(db_url)
-        print(f"loaded {N_EVENTS} events x {SESSIONS_PER_EVENT} sessions in {time.perf_counter() - t:.1f} s")
-        lua = tmp / "p95.lua"
-        lua.write_text(WRK_LUA)
-        lua_unique = tmp / "p95-unique.lua"
-        lua_unique.write_text(WRK_LUA_UNIQUE)
-
-        env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench", "CACHE_REDIS_URL": ""}
+    with workspace("eventi-bench-") as (tmp, procs):
+        env, slug, lua, lua_unique = seeded(tmp)
         app_port, bare_port = free_port(), free_port()
         procs.append(start_gunicorn("wsgi:app", app_port, env))
         procs.append(start_gunicorn("bench.bare_app:app", bare_port, env))
@@ -214,20 +255,10 @@ def main() -> None:
             ("/events/<slug>/ uncached", f"http://127.0.0.1:{app_port}/events/{slug}/?fresh=1", lua),
         ]
         results = {name: wrk(url, str(script)) for name, url, script in targets}
-    finally:
-        for proc in procs:
-            stop(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
 
-    bare = results["bare view"]["rps"]
-    print(f"gunicorn 2 sync workers, wrk {' '.join(WRK_ARGS)} on 127.0.0.1")
-    print(f"{'':28s} {'req/s':>9s} {'p50 ms':>8s} {'p95 ms':>8s} {'ratio':>7s}")
-    for name, r in results.items():
-        note = f" ({r['errors']} errors)" if r["errors"] else ""
-        print(f"{name:28s} {r['rps']:9.0f} {r['p50']:8.2f} {r['p95']:8.2f} {r['rps'] / bare:6.2f}x{note}")
-    ratio = results["/events/<slug>/"]["rps"] / bare
+    print_results(results, "bare view", 28, "ratio", 7)
+    ratio = results["/events/<slug>/"]["rps"] / results["bare view"]["rps"]
     print(f"event page target 0.50x of the bare view: {'met' if ratio >= 0.5 else 'NOT met'} ({ratio:.2f}x)")
-
 
 if __name__ == "__main__":
     main()

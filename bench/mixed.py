@@ -22,12 +22,9 @@ Run: .venv/bin/python bench/mixed.py   [ROUNDS=5 DURATION=5]
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._goals import goal  # noqa: E402
-from bench.catalogue import free_port, stop, wait_for  # noqa: E402
+from bench.catalogue import free_port, parse_result, result_lua, wait_for, workspace  # noqa: E402
 from bench.registrations import form_session  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
@@ -43,44 +40,34 @@ DURATION = int(os.environ.get("DURATION", "5"))
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/eventi_bench")
 SLUG, REG_SLUG, N_EVENTS = "evento-110", "iscrizioni", 200
 
+
+def post_lua(cookie: str, token: str, fields: str, prefix: str) -> str:
+    """A wrk script that POSTs a form: the session cookie and CSRF token of the `cookie` and
+    `token` fill keys, `fields`, and a new e-mail address starting with `prefix` each time."""
+    return f"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Cookie"] = "%({cookie})s"
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, nil, "csrf_token=%({token})s&{fields}&email={prefix}"
+    .. math.random(1, 1e9) .. "-" .. n .. "%%40example.org")
+end
+"""
+
+
 CLASSES = {  # name: (path, connections, lua body)
     "page": (f"/events/{SLUG}/", 8, ""),
     "list": ("/events/", 4, ""),
     "feed": ("/calendar.ics", 2, ""),
-    "register": (f"/events/{REG_SLUG}/register", 4, """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Cookie"] = "%(cookie)s"
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format(nil, nil, nil, "csrf_token=%(token)s&first_name=Persona&last_name=Di+Prova"
-    .. "&organisation=Impresa&category=impresa&country=IT&privacy_consent=y&email=r"
-    .. math.random(1, 1e9) .. "-" .. n .. "%%40example.org")
-end
-"""),
-    "newsletter": ("/newsletter/", 2, """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Cookie"] = "%(ncookie)s"
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format(nil, nil, nil, "csrf_token=%(ntoken)s&consent=y&language=it&source=form&email=n"
-    .. math.random(1, 1e9) .. "-" .. n .. "%%40example.org")
-end
-"""),
+    "register": (f"/events/{REG_SLUG}/register", 4, post_lua(
+        "cookie", "token", "first_name=Persona&last_name=Di+Prova"
+        "&organisation=Impresa&category=impresa&country=IT&privacy_consent=y", "r")),
+    "newsletter": ("/newsletter/", 2, post_lua("ncookie", "ntoken", "consent=y&language=it&source=form", "n")),
 }
 
-RESULT_LUA = """
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT rps=%.1f p50=%.3f p99=%.3f errors=%d\\n",
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write
-      + summary.errors.status + summary.errors.timeout))
-end
-"""
+RESULT_LUA = result_lua(99)
 
 BARE = """from flask import Flask
 app = Flask(__name__)
@@ -152,20 +139,12 @@ def run_wrk(port: int, classes: list[str], tmp: Path, fill: dict) -> dict[str, d
     results = {}
     for name, proc in procs.items():
         out, _ = proc.communicate(timeout=DURATION + 60)
-        match = re.search(r"RESULT rps=([\d.]+) p50=([\d.]+) p99=([\d.]+) errors=(\d+)", out)
-        if not match:
-            raise RuntimeError(out)
-        rps, p50, p99, errors = match.groups()
-        results[name] = {"rps": float(rps), "p50": float(p50), "p99": float(p99), "errors": int(errors)}
+        results[name] = parse_result(out, 99)
     return results
 
 
 def main() -> None:
-    if not shutil.which("wrk"):
-        sys.exit("wrk is needed: apt-get install -y wrk")
-    tmp = Path(tempfile.mkdtemp(prefix="eventi-bench-mixed-"))
-    procs: list[subprocess.Popen] = []
-    try:
+    with workspace("eventi-bench-mixed-") as (tmp, procs):
         db_url = database_url(tmp)
         seed(db_url)
         (tmp / "bare_mixed.py").write_text(BARE)
@@ -192,10 +171,6 @@ def main() -> None:
         for r in range(ROUNDS):
             for label, port, classes in (steps if r % 2 == 0 else list(reversed(steps))):
                 rounds[label].append(run_wrk(port, classes, tmp, fill))
-    finally:
-        for proc in procs:
-            stop(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
 
     def med(label: str, name: str, key: str) -> float:
         return statistics.median(r[name][key] for r in rounds[label])

@@ -13,9 +13,11 @@ from flask import g
 from flask.testing import FlaskClient
 
 from app import create_app
+from app.auth.models import Role
 from app.config import TestConfig
 from app.extensions import db
 from tests import clock
+from tests.factories import UserFactory
 
 BACKEND = os.environ.get("DATABASE_BACKEND", "sqlite")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -75,6 +77,12 @@ def app(_postgres_schema):
         if BACKEND != "postgres":
             db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def organiser(app):
+    """An organiser's account (flushed): the tests give it events to run."""
+    return UserFactory(role=Role.ORGANISER)
 
 
 @pytest.fixture

@@ -167,3 +167,34 @@ class CampaignFactory(Base):
     subject = factory.Sequence(lambda n: f"La Camera Informa n. {n}")
     body_markdown = "Nuovi **bandi** e *eventi* del mese.\n\n[Leggi di più](https://example.org/bandi)"
     language = "it"
+
+
+def mestre_workshop(*, venue: dict | None = None, speaker: dict | None = None, **event) -> Event:
+    """The two-day hybrid workshop in Mestre of the +RESILIENT project: a registrable part a
+    day, Giulia Bianchi speaking on the first. `venue`, `speaker` and `event` add fields."""
+    project = ProjectFactory(name="+RESILIENT", slug="resilient", acronym="+RESILIENT")
+    place = VenueFactory(name="Parco Vega", **(venue or {}))
+    workshop = EventFactory(
+        slug="workshop-mestre", title="Workshop ibrido a Mestre", format=EventFormat.HYBRID,
+        project=project, venue=place, starts_at=in_days(20, 8, 45), ends_at=in_days(21, 12),
+        online_join_url="https://meet.example.org/secret-room", **event,
+    )
+    person = SpeakerFactory(name="Giulia Bianchi", role="Ricercatrice", **(speaker or {}))
+    day1 = SessionFactory(event=workshop, title="Primo giorno", registrable=True,
+                          starts_at=workshop.starts_at, ends_at=workshop.starts_at + timedelta(hours=7))
+    day1.speakers.append(person)
+    SessionFactory(event=workshop, title="Secondo giorno", registrable=True,
+                   starts_at=workshop.starts_at + timedelta(days=1),
+                   ends_at=workshop.starts_at + timedelta(days=1, hours=3))
+    return workshop
+
+
+def registration_form(**fields) -> dict:
+    """What Maria Rossi types in an event's registration form; `fields` change or add
+    fields, and a field given as None is left out."""
+    data = {
+        "first_name": "Maria", "last_name": "Rossi", "email": "maria.rossi@example.org",
+        "organisation": "Cooperativa", "category": "terzo_settore", "country": "IT",
+        "privacy_consent": "y", **fields,
+    }
+    return {k: v for k, v in data.items() if v is not None}

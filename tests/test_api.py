@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from openapi_spec_validator import validate
@@ -12,33 +11,19 @@ from app.extensions import db
 from tests.factories import (
     EventFactory,
     MaterialFactory,
-    ProjectFactory,
     RegistrationFactory,
     SessionFactory,
     SpeakerFactory,
     VenueFactory,
     in_days,
+    mestre_workshop,
 )
 
 
 @pytest.fixture
 def mestre(app):
     """The two-day hybrid workshop in Mestre, with a registrable part per day."""
-    project = ProjectFactory(name="+RESILIENT", slug="resilient", acronym="+RESILIENT")
-    venue = VenueFactory(name="Parco Vega")
-    event = EventFactory(
-        slug="workshop-mestre", title="Workshop ibrido a Mestre", format=EventFormat.HYBRID,
-        kind=EventKind.WORKSHOP, project=project, venue=venue,
-        starts_at=in_days(20, 8, 45), ends_at=in_days(21, 12, 0),
-        online_join_url="https://meet.example.org/secret-room",
-    )
-    speaker = SpeakerFactory(name="Giulia Bianchi", role="Ricercatrice")
-    day1 = SessionFactory(event=event, title="Primo giorno", registrable=True,
-                          starts_at=event.starts_at, ends_at=event.starts_at + timedelta(hours=7))
-    day1.speakers.append(speaker)
-    SessionFactory(event=event, title="Secondo giorno", registrable=True,
-                   starts_at=event.starts_at + timedelta(days=1),
-                   ends_at=event.starts_at + timedelta(days=1, hours=3))
+    event = mestre_workshop(kind=EventKind.WORKSHOP)
     MaterialFactory(event=event, title="Registrazione pubblica")
     MaterialFactory(event=event, title="Slides riservate", visibility=Visibility.REGISTRANTS,
                     url="https://example.org/private-slides")

@@ -5,8 +5,6 @@ import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from app.auth.models import Role
 from app.db import utcnow
 from app.events.models import EventFormat
@@ -27,11 +25,6 @@ from tests.factories import (
     SubscriberFactory,
     UserFactory,
 )
-
-
-@pytest.fixture
-def organiser():
-    return UserFactory(role=Role.ORGANISER)
 
 
 def page_of(resp) -> str:

@@ -15,6 +15,7 @@ from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.outbox import new_message_id
 from tests.conftest import BACKEND
 from tests.factories import EventFactory, UserFactory
+from tests.threads import run_together
 
 
 def queue(recipient="maria.rossi@example.org", subject="Promemoria: Event", **kwargs):
@@ -284,11 +285,7 @@ def test_two_concurrent_delivery_runs_never_send_a_message_twice(app, smtp_serve
             db.session.remove()
 
     try:
-        threads = [threading.Thread(target=run) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
+        run_together(run, run, timeout=30)
     finally:
         smtp_module.SMTPConnection.connect = original_connect
 

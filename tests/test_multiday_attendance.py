@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 
 from app.audit.models import AuditEntry
-from app.auth.models import Role
 from app.db import utcnow
 from app.documents import pdf
 from app.events.models import Event, EventFormat
@@ -19,7 +18,7 @@ from app.extensions import db
 from app.registrations import checkin, services
 from app.registrations.models import Attendance, AttendanceMode, RegistrationStatus
 from app.registrations.services import AttendeeDetails, register_attendee
-from tests.factories import EventFactory, SessionFactory, UserFactory
+from tests.factories import EventFactory, SessionFactory
 
 IN_PERSON, ONLINE = AttendanceMode.IN_PERSON, AttendanceMode.ONLINE
 TURIN = "torino-ecosistema-innovazione-sociale-2024"
@@ -29,11 +28,6 @@ def person(n, mode=IN_PERSON, parts=(), **kw) -> AttendeeDetails:
     return AttendeeDetails(first_name=kw.pop("first", "Paola"), last_name=kw.pop("last", f"Gallo {n}"),
                            email=f"g{n}@example.org", consent=True, attendance_mode=mode,
                            part_ids=[p.id for p in parts], **kw)
-
-
-@pytest.fixture
-def organiser():
-    return UserFactory(role=Role.ORGANISER)
 
 
 def hybrid_two_days(organiser, start: datetime) -> tuple[Event, list]:

@@ -27,6 +27,7 @@ from app.newsletter.sending import claim_batch, send_due_campaigns, start_due_ca
 from tests.conftest import BACKEND
 from tests.factories import CampaignFactory, EventFactory, SubscriberFactory, in_days
 from tests.smtpd import free_port
+from tests.threads import run_together
 
 
 @pytest.fixture
@@ -353,11 +354,7 @@ def test_two_senders_at_once_never_send_twice(app, mail):
             reports.append(send_due_campaigns())
             db.session.remove()
 
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    run_together(sender, sender)
     assert copies(mail) == {e: 1 for e in emails}
     assert sum(r.sent for r in reports) == 150
     assert all(r.sent > 0 for r in reports)  # both really worked on the campaign
@@ -402,10 +399,6 @@ def test_two_senders_without_the_claim_do_send_twice(app, mail, monkeypatch):
                 pass
             db.session.remove()
 
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    run_together(sender, sender)
     assert max(copies(mail).values()) == 2
     assert set(copies(mail)) == set(emails)

@@ -5,40 +5,26 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
 from PIL import Image
 
-from app.events.models import EventFormat, EventStatus
+from app.events.models import EventStatus
 from app.extensions import db
 from tests.factories import (
     EventFactory,
-    ProjectFactory,
     SessionFactory,
     SpeakerFactory,
-    VenueFactory,
     in_days,
+    mestre_workshop,
 )
 
 
 @pytest.fixture
 def mestre(app):
-    project = ProjectFactory(name="+RESILIENT", slug="resilient", acronym="+RESILIENT")
-    venue = VenueFactory(name="Parco Vega", accessibility_notes="Ingresso senza gradini.")
-    event = EventFactory(
-        slug="workshop-mestre", title="Workshop ibrido a Mestre", format=EventFormat.HYBRID,
-        project=project, venue=venue, starts_at=in_days(20, 8, 45), ends_at=in_days(21, 12),
-        online_join_url="https://meet.example.org/secret-room",
-    )
-    speaker = SpeakerFactory(name="Giulia Bianchi", role="Ricercatrice", bio="Studia i cluster.")
-    day1 = SessionFactory(event=event, title="Primo giorno", registrable=True,
-                          starts_at=event.starts_at, ends_at=event.starts_at + timedelta(hours=7))
-    day1.speakers.append(speaker)
-    SessionFactory(event=event, title="Secondo giorno", registrable=True,
-                   starts_at=event.starts_at + timedelta(days=1),
-                   ends_at=event.starts_at + timedelta(days=1, hours=3))
+    event = mestre_workshop(venue={"accessibility_notes": "Ingresso senza gradini."},
+                            speaker={"bio": "Studia i cluster."})
     db.session.commit()
     return event
 

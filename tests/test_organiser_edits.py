@@ -19,19 +19,18 @@ from app.registrations.models import Question, QuestionKind, Registration
 from app.registrations.services import AttendeeDetails, anonymise_registration, register_attendee
 from app.registrations.signals import registration_created
 from app.reminders.services import send_due_reminders
-from tests.factories import EventFactory, RegistrationFactory, UserFactory, in_days
-
-
-@pytest.fixture
-def organiser(app):
-    return UserFactory(role=Role.ORGANISER)
+from tests.factories import (
+    EventFactory,
+    RegistrationFactory,
+    UserFactory,
+    in_days,
+    registration_form,
+)
 
 
 @pytest.fixture
 def event(organiser):
-    event = EventFactory(title="Policy event Bruxelles", slug="policy-bruxelles")
-    event.organisers.append(organiser)
-    return event
+    return EventFactory(title="Policy event Bruxelles", slug="policy-bruxelles", organisers=[organiser])
 
 
 def text(resp) -> str:
@@ -45,9 +44,7 @@ def visible(html: str) -> str:
 
 
 def visitor_form(**answers) -> dict:
-    return {"first_name": "Maria", "last_name": "Rossi", "email": "maria@example.org",
-            "organisation": "Cooperativa", "category": "terzo_settore", "country": "IT",
-            "privacy_consent": "y", **answers}
+    return registration_form(**{"email": "maria@example.org", **answers})
 
 
 def mails(category: str) -> list[OutboxMessage]:
@@ -58,12 +55,17 @@ def mails(category: str) -> list[OutboxMessage]:
 # --- questions ------------------------------------------------------------------------
 
 
-def test_a_reworded_question_keeps_the_wording_earlier_answers_were_given_to(client, auth, organiser, event):
-    question = Question(event=event, label="Partecipi al pranzo?", kind=QuestionKind.YES_NO)
+def answered_by_maria(client, event, label: str, kind: QuestionKind, answer: str) -> tuple[Question, Registration]:
+    """A question on the event's form, and Maria's registration giving `answer` to it."""
+    question = Question(event=event, label=label, kind=kind)
     db.session.add(question)
     db.session.commit()
-    client.post("/events/policy-bruxelles/register", data=visitor_form(**{question.field_name: "yes"}))
-    maria = db.session.scalar(sa.select(Registration))
+    client.post("/events/policy-bruxelles/register", data=visitor_form(**{question.field_name: answer}))
+    return question, db.session.scalar(sa.select(Registration))
+
+
+def test_a_reworded_question_keeps_the_wording_earlier_answers_were_given_to(client, auth, organiser, event):
+    question, maria = answered_by_maria(client, event, "Partecipi al pranzo?", QuestionKind.YES_NO, "yes")
 
     auth.login(organiser)
     resp = client.post(f"/admin/events/{event.id}/registrations/questions/{question.id}/edit",
@@ -89,11 +91,7 @@ def test_a_reworded_question_keeps_the_wording_earlier_answers_were_given_to(cli
 
 
 def test_an_answer_to_a_removed_question_stays_with_its_question(client, auth, organiser, event):
-    question = Question(event=event, label="Tavolo di lavoro", kind=QuestionKind.TEXT)
-    db.session.add(question)
-    db.session.commit()
-    client.post("/events/policy-bruxelles/register", data=visitor_form(**{question.field_name: "Open data"}))
-    maria = db.session.scalar(sa.select(Registration))
+    question, maria = answered_by_maria(client, event, "Tavolo di lavoro", QuestionKind.TEXT, "Open data")
     auth.login(organiser)
     client.post(f"/admin/events/{event.id}/registrations/questions/{question.id}/delete")
     detail = text(client.get(f"/admin/registrations/{maria.id}/"))

@@ -26,15 +26,8 @@ def person(n: int, **kw) -> AttendeeDetails:
 
 
 @pytest.fixture
-def organiser():
-    return UserFactory(role=Role.ORGANISER)
-
-
-@pytest.fixture
 def event(organiser):
-    event = EventFactory(title="Conferenza finale", capacity=2)
-    event.organisers.append(organiser)
-    return event
+    return EventFactory(title="Conferenza finale", capacity=2, organisers=[organiser])
 
 
 def text(resp) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter as Tally
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from app.registrations.models import Registration, RegistrationStatus
 from app.registrations.services import AttendeeDetails, register_attendee
 from tests.conftest import BACKEND, make_config
 from tests.factories import EventFactory
+from tests.threads import run_together
 
 
 def _widen_race_window(monkeypatch, *, bypass_lock: bool) -> None:
@@ -49,11 +51,7 @@ def _race(race_app, slug: str, people: int) -> list[int]:
         })
         codes.append(resp.status_code)
 
-    threads = [threading.Thread(target=submit, args=(i,)) for i in range(people)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    run_together(*(partial(submit, i) for i in range(people)), timeout=120)
     return codes
 
 
@@ -205,11 +203,7 @@ def test_a_registration_and_an_organisers_capacity_edit_at_once_both_succeed(app
                 db.session.rollback()
                 outcome["organiser"] = type(exc.orig).__name__
 
-    threads = [threading.Thread(target=registration), threading.Thread(target=organiser)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    run_together(registration, organiser, timeout=30)
     with race_app.app_context():
         db.engine.dispose()
     assert outcome == {"registration": "ok", "organiser": "ok"}
@@ -277,11 +271,7 @@ def _race_matrix(race_app, slug: str, days: list[int], people: int) -> list[int]
         })
         codes.append(resp.status_code)
 
-    threads = [threading.Thread(target=submit, args=(i,)) for i in range(people)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(180)
+    run_together(*(partial(submit, i) for i in range(people)), timeout=180)
     return codes
 
 

@@ -9,16 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 
-from app.auth.models import Role
 from app.extensions import db
-from tests.factories import EventFactory, RegistrationFactory, SessionFactory, UserFactory
+from tests.factories import EventFactory, RegistrationFactory, SessionFactory
 
 REGISTERED_AT = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)  # 09:30 in Rome
-
-
-@pytest.fixture
-def organiser():
-    return UserFactory(role=Role.ORGANISER)
 
 
 @pytest.fixture

@@ -25,15 +25,8 @@ HEADER = "Nome;Cognome;E-mail;Ente;Paese;Modalità\n"
 
 
 @pytest.fixture
-def organiser():
-    return UserFactory(role=Role.ORGANISER)
-
-
-@pytest.fixture
 def event(organiser):
-    event = EventFactory(title="Workshop Mestre", capacity=10)
-    event.organisers.append(organiser)
-    return event
+    return EventFactory(title="Workshop Mestre", capacity=10, organisers=[organiser])
 
 
 @pytest.fixture

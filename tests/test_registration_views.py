@@ -11,21 +11,24 @@ from app.extensions import db
 from app.mail.models import OutboxMessage
 from app.registrations.models import Question, QuestionKind, Registration, RegistrationStatus
 from app.registrations.views import registration_box
-from tests.factories import EventFactory, SessionFactory, in_days
+from tests.factories import EventFactory, SessionFactory, in_days, registration_form
 
 
 def form(**overrides) -> dict:
-    data = {
-        "first_name": "Maria", "last_name": "Rossi", "email": " Maria.Rossi@Example.ORG ",
-        "organisation": "Cooperativa Sociale", "category": "terzo_settore", "country": "IT",
-        "privacy_consent": "y",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
+    return registration_form(**{"email": " Maria.Rossi@Example.ORG ", "organisation": "Cooperativa Sociale",
+                                **overrides})
 
 
 def registrations() -> list[Registration]:
     return list(db.session.scalars(sa.select(Registration).order_by(Registration.id)))
+
+
+def registered(client) -> Registration:
+    """Maria's registration to a new event, `evento`, made through its form."""
+    EventFactory(slug="evento")
+    db.session.commit()
+    client.post("/events/evento/register", data=form())
+    return registrations()[0]
 
 
 def page(resp) -> str:
@@ -183,9 +186,7 @@ def test_a_full_event_offers_the_waiting_list_and_shows_the_position(client):
 
 
 def test_registering_twice_sends_the_link_again_and_creates_nothing(client):
-    EventFactory(slug="evento")
-    db.session.commit()
-    client.post("/events/evento/register", data=form())
+    registered(client)
     resp = client.post("/events/evento/register", data=form(first_name="Mario"), follow_redirects=True)
     assert resp.status_code == 200 and "Controlla la tua casella" in page(resp)
     assert len(registrations()) == 1 and registrations()[0].first_name == "Maria"
@@ -275,10 +276,7 @@ def test_the_join_link_is_shown_only_to_confirmed_online_attendees(client):
 
 
 def test_the_private_page_is_never_cached_and_altered_tokens_get_404(client):
-    EventFactory(slug="evento")
-    db.session.commit()
-    client.post("/events/evento/register", data=form())
-    token = registrations()[0].token
+    token = registered(client).token
     resp = client.get(f"/registrations/{token}/")
     assert resp.headers["Cache-Control"] == "no-store" and resp.headers["Referrer-Policy"] == "no-referrer"
     altered = token[:-2] + ("aa" if not token.endswith("aa") else "bb")
@@ -287,10 +285,7 @@ def test_the_private_page_is_never_cached_and_altered_tokens_get_404(client):
 
 
 def test_in_person_attendees_see_a_check_in_qr_code(client):
-    EventFactory(slug="evento")
-    db.session.commit()
-    client.post("/events/evento/register", data=form())
-    body = page(client.get(f"/registrations/{registrations()[0].token}/"))
+    body = page(client.get(f"/registrations/{registered(client).token}/"))
     assert "<svg" in body and "/admin/checkin/" not in body  # the code is in the modules only
 
 
@@ -310,10 +305,7 @@ def test_an_attendee_cancels_after_confirming_and_the_next_person_gets_the_seat(
 
 
 def test_an_attendee_erases_their_data_and_the_link_stops_working(client):
-    EventFactory(slug="evento")
-    db.session.commit()
-    client.post("/events/evento/register", data=form())
-    token = registrations()[0].token
+    token = registered(client).token
     resp = client.post(f"/registrations/{token}/erase")
     assert resp.status_code == 302 and resp.headers["Location"] == "/events/evento/"
     reg = registrations()[0]

@@ -280,19 +280,20 @@ def test_many_registrations_are_rescheduled_in_a_fixed_number_of_queries(app, co
     from app.reminders.services import schedule_event
 
     event = EventFactory(starts_at=in_days(5, 8))
-    for _ in range(5):
-        register(event)
-    event.starts_at += timedelta(hours=1)
-    event.ends_at += timedelta(hours=1)
-    with count_queries() as few:
-        schedule_event(event)
-    db.session.commit()
-    for _ in range(20):
-        register(event)
-    event.starts_at += timedelta(hours=1)
-    event.ends_at += timedelta(hours=1)
-    with count_queries() as more:
-        schedule_event(event)
+
+    def moved_after(people: int):
+        """The queries that move the reminders once `people` more have registered and the event
+        starts an hour later."""
+        for _ in range(people):
+            register(event)
+        event.starts_at += timedelta(hours=1)
+        event.ends_at += timedelta(hours=1)
+        with count_queries() as counted:
+            schedule_event(event)
+        db.session.commit()
+        return counted
+
+    few, more = moved_after(5), moved_after(20)
     # Moving reminders costs one UPDATE each (batched by SQLAlchemy where it can),
     # never a SELECT per registration.
     print("QUERIES", few(), more())

@@ -15,18 +15,15 @@ from app.extensions import db
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.registrations.models import Registration
 from app.reminders.models import Reminder
-from tests.factories import EventFactory, UserFactory, in_days
+from tests.factories import EventFactory, UserFactory, in_days, registration_form
 
 EMAIL = "ermenegilda.zanzottera@example.org"
 NAMES = ("Ermenegilda", "Zanzottera")
 
 
 def form(**overrides) -> dict:
-    data = {"first_name": NAMES[0], "last_name": NAMES[1], "email": EMAIL,
-            "organisation": "Cooperativa", "category": "terzo_settore", "country": "IT",
-            "privacy_consent": "y", "attendance_mode": "online"}
-    data.update(overrides)
-    return data
+    return registration_form(**{"first_name": NAMES[0], "last_name": NAMES[1], "email": EMAIL,
+                                "attendance_mode": "online", **overrides})
 
 
 def where_found(*needles: str) -> list[str]:

@@ -23,21 +23,12 @@ from tests.factories import (
     SubscriberFactory,
     UserFactory,
     VenueFactory,
+    registration_form,
 )
 
 
-def form(**overrides) -> dict:
-    data = {
-        "first_name": "Maria", "last_name": "Rossi", "email": "maria.rossi@example.org",
-        "organisation": "Cooperativa", "category": "terzo_settore", "country": "IT",
-        "privacy_consent": "y",
-    }
-    data.update(overrides)
-    return data
-
-
 def register(client, event, **overrides) -> Registration:
-    assert client.post(f"/events/{event.slug}/register", data=form(**overrides)).status_code == 303
+    assert client.post(f"/events/{event.slug}/register", data=registration_form(**overrides)).status_code == 303
     return db.session.scalars(sa.select(Registration).order_by(Registration.id.desc())).first()
 
 
