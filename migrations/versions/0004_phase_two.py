@@ -152,7 +152,8 @@ def _upgrade_catalogue_version():
     sa.Column('changed_at', app.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_catalogue_versions'))
     )
-    op.execute("INSERT INTO catalogue_versions (id, version) VALUES (1, 1)")
+    # No row yet: the first catalogue change creates it (an upsert), and `flask data copy`
+    # finds the table empty like every other.
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_events_ends_at'), ['ends_at'], unique=False)
 
