@@ -9,13 +9,17 @@ Exactly once, step by step:
    a conditional UPDATE elsewhere) and stamps them with a claim token and a lease; it
    commits before anything is sent, so two senders never hold the same row.
 3. Each message is rendered from a campaign message prepared once per language, handed
-   to the SMTP server over one reused connection, and its row is marked sent and
+   to the SMTP server over a connection held for the run, and its row is marked sent and
    committed right after the server accepted it.
+
+NEWSLETTER_SMTP_CONNECTIONS senders (one on SQLite) do this side by side, each in its
+own thread with its own SMTP connection and its own claims; they share the rate limit,
+the time budget and the prepared messages.
 
 A sender stops using its batch before the lease ends; rows of a sender that died come
 back to the queue once their lease has passed. The one window in which a message can go
 out twice is a crash after the SMTP server accepted it and before that row's commit:
-it holds a single message, and the repeat carries the same Message-ID.
+it holds a single message per connection, and the repeat carries the same Message-ID.
 """
 from __future__ import annotations
 
