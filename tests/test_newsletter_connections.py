@@ -6,33 +6,31 @@ Every test counts copies per address at the SMTP server."""
 from __future__ import annotations
 
 import threading
-from collections import Counter
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.mail.smtp import SMTPConnection, SMTPSettings
-from app.newsletter import services
 from app.newsletter.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from app.newsletter.sending import send_campaign, send_due_campaigns, start_due_campaigns
 from tests.conftest import BACKEND
-from tests.factories import CampaignFactory, SubscriberFactory
+from tests.test_newsletter_delivery import (  # noqa: F401 - mail is the fixture
+    copies,
+    mail,
+    scheduled_campaign,
+    subscribers,
+)
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres",
                                 reason="two real connections need PostgreSQL")
 
 
 @pytest.fixture
-def mail(app, smtp_server):
-    app.config.update(
-        BASE_URL="https://eventi.example.org",
-        NEWSLETTER_RATE_PER_SECOND=0,
-        NEWSLETTER_RETRY_BASE_SECONDS=0,
-        NEWSLETTER_BATCH_SIZE=4,
-        NEWSLETTER_SMTP_CONNECTIONS=2,
-    )
-    return smtp_server
+def two(app, mail):  # noqa: F811 - mail is the imported fixture
+    """The SMTP server, and campaigns sent over two connections in batches of four."""
+    app.config.update(NEWSLETTER_BATCH_SIZE=4, NEWSLETTER_SMTP_CONNECTIONS=2)
+    return mail
 
 
 class Connections:
@@ -63,32 +61,25 @@ class Connections:
 
 
 def campaign_to(n: int) -> tuple[Campaign, list[str]]:
-    emails = [SubscriberFactory().email for _ in range(n)]
-    campaign = CampaignFactory()
-    services.schedule_campaign(campaign, None)
-    db.session.commit()
-    return campaign, emails
+    emails = subscribers(n)
+    return scheduled_campaign(), emails
 
 
-def copies(server) -> Counter:
-    return Counter(m["X-Envelope-To"] for m in server.messages)
-
-
-def test_two_connections_send_everyone_exactly_one_copy(app, mail):
+def test_two_connections_send_everyone_exactly_one_copy(app, two):
     campaign, emails = campaign_to(30)
     connections = Connections(app)
 
     report = send_due_campaigns(transport_factory=connections)
 
     assert report.sent == 30
-    assert copies(mail) == {e: 1 for e in emails}
+    assert copies(two) == {e: 1 for e in emails}
     assert len(connections.sent) == 2 and all(connections.sent)  # both sent a share
     assert sum(connections.sent) == 30
     db.session.refresh(campaign)
     assert campaign.status == CampaignStatus.SENT and campaign.sent_count == 30
 
 
-def test_the_rate_limit_holds_for_both_connections_together(app, mail):
+def test_the_rate_limit_holds_for_both_connections_together(app, two):
     """At 10 messages a second, every message waits for its own slot, 0.1 s after the
     previous one, whichever connection sends it (a clock that stands still: only the
     slots handed out are counted)."""
@@ -104,23 +95,23 @@ def test_the_rate_limit_holds_for_both_connections_together(app, mail):
         for transport in transports:
             transport.close()
 
-    assert report.sent == 12 and copies(mail) == {e: 1 for e in emails}
+    assert report.sent == 12 and copies(two) == {e: 1 for e in emails}
     assert all(connections.sent)
     # The first message goes at once, each of the other 11 gets its own slot.
     assert sorted(waits) == pytest.approx([0.1 * k for k in range(1, 12)])
 
 
-def test_a_failure_on_one_connection_is_retried_without_duplicates(app, mail):
+def test_a_failure_on_one_connection_is_retried_without_duplicates(app, two):
     campaign, emails = campaign_to(20)
     connections = Connections(app)
-    mail.fail_next("451 4.3.0 Try again later", times=1)
+    two.fail_next("451 4.3.0 Try again later", times=1)
 
     first = send_due_campaigns(transport_factory=connections)
     assert first.retried == 1
     assert all(connections.sent)
     send_due_campaigns()  # the retry, if the first run did not already take it again
 
-    assert copies(mail) == {e: 1 for e in emails}
+    assert copies(two) == {e: 1 for e in emails}
     attempts = db.session.scalars(
         sa.select(Delivery.attempts).where(Delivery.campaign_id == campaign.id,
                                            Delivery.status == DeliveryStatus.SENT)
@@ -128,7 +119,7 @@ def test_a_failure_on_one_connection_is_retried_without_duplicates(app, mail):
     assert sorted(attempts) == [1] * 19 + [2]
 
 
-def test_a_connection_that_drops_leaves_its_rows_to_the_next_run_without_duplicates(app, mail):
+def test_a_connection_that_drops_leaves_its_rows_to_the_next_run_without_duplicates(app, two):
     campaign, emails = campaign_to(20)
     settings = SMTPSettings.from_config(app.config)
     opened: list[int] = []
@@ -150,9 +141,9 @@ def test_a_connection_that_drops_leaves_its_rows_to_the_next_run_without_duplica
 
     first = send_due_campaigns(transport_factory=lambda: Dropping(settings))
     assert first.stopped == "smtp-unavailable"
-    assert max(copies(mail).values()) == 1
+    assert max(copies(two).values()) == 1
     send_due_campaigns()
 
-    assert copies(mail) == {e: 1 for e in emails}
+    assert copies(two) == {e: 1 for e in emails}
     db.session.refresh(campaign)
     assert campaign.status == CampaignStatus.SENT
