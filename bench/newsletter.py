@@ -130,20 +130,24 @@ def setup_campaign(n: int) -> int:
     return campaign.id
 
 
-def requeue(campaign_id: int) -> None:
-    """Every delivery of the campaign back to the queue, the campaign sending again."""
-    import sqlalchemy as sa
-
-    from app.db import utcnow
+def another_campaign(campaign_id: int) -> int:
+    """A new issue like `campaign_id`, to the same subscribers, started (its delivery
+    rows written): each round sends a fresh campaign, as production does, rather than
+    the same rows again on an ever more bloated table."""
     from app.extensions import db
-    from app.newsletter.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+    from app.newsletter.models import Campaign
+    from app.newsletter.sending import start_due_campaigns
+    from app.newsletter.services import schedule_campaign
 
-    db.session.execute(sa.update(Delivery).where(Delivery.campaign_id == campaign_id).values(
-        status=DeliveryStatus.QUEUED, attempts=0, claim_token=None, claimed_until=None,
-        next_attempt_at=utcnow(), sent_at=None, message_id=""))
-    db.session.execute(sa.update(Campaign).where(Campaign.id == campaign_id).values(
-        status=CampaignStatus.SENDING, sent_at=None))
+    model = db.session.get(Campaign, campaign_id)
+    campaign = Campaign(subject=model.subject, body_markdown=model.body_markdown,
+                        featured_event_ids=list(model.featured_event_ids), language=model.language)
+    db.session.add(campaign)
+    db.session.flush()
+    schedule_campaign(campaign, None)
     db.session.commit()
+    start_due_campaigns()
+    return campaign.id
 
 
 def throughput(n: int, db_url: str, port: int) -> dict:
@@ -178,13 +182,16 @@ def throughput(n: int, db_url: str, port: int) -> dict:
 
         def ours() -> float:
             """Claim, render, send, commit each row, over the configured connections."""
-            requeue(campaign_id)
+            if rounds_sent:  # the first round sends the campaign set up above
+                another_campaign(campaign_id)
+            rounds_sent.append(1)
             t0 = time.perf_counter()
             report = send_due_campaigns()
             rate = n / (time.perf_counter() - t0)
             assert report.sent == n, report
             return rate
 
+        rounds_sent: list[int] = []
         base_rates, our_rates = [], []
         for r in range(ROUNDS):
             if r % 2 == 0:
