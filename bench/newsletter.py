@@ -92,9 +92,7 @@ def setup_campaign(n: int) -> int:
     from app.db import utcnow
     from app.events.models import Event, EventStatus
     from app.extensions import db
-    from app.newsletter.models import Campaign, Subscriber, SubscriberStatus, subscriber_topics
-    from app.newsletter.sending import start_due_campaigns
-    from app.newsletter.services import schedule_campaign
+    from app.newsletter.models import Subscriber, SubscriberStatus, subscriber_topics
 
     db.drop_all()
     db.create_all()
@@ -120,28 +118,28 @@ def setup_campaign(n: int) -> int:
         db.session.add(e)
         events.append(e)
     db.session.flush()
-    campaign = Campaign(subject="La Camera Informa – numero di prova", body_markdown=BODY,
-                        featured_event_ids=[e.id for e in events], language="it")
-    db.session.add(campaign)
-    db.session.flush()
-    schedule_campaign(campaign, None)
-    db.session.commit()
-    start_due_campaigns()
-    return campaign.id
+    return started_campaign([e.id for e in events])
 
 
 def another_campaign(campaign_id: int) -> int:
-    """A new issue like `campaign_id`, to the same subscribers, started (its delivery
-    rows written): each round sends a fresh campaign, as production does, rather than
-    the same rows again on an ever more bloated table."""
+    """A new issue like `campaign_id`, to the same subscribers: each round sends a fresh
+    campaign, as production does, rather than the same rows again on an ever more
+    bloated table."""
+    from app.extensions import db
+    from app.newsletter.models import Campaign
+
+    return started_campaign(list(db.session.get(Campaign, campaign_id).featured_event_ids))
+
+
+def started_campaign(event_ids: list[int]) -> int:
+    """An issue to every subscriber, scheduled and started (its delivery rows written)."""
     from app.extensions import db
     from app.newsletter.models import Campaign
     from app.newsletter.sending import start_due_campaigns
     from app.newsletter.services import schedule_campaign
 
-    model = db.session.get(Campaign, campaign_id)
-    campaign = Campaign(subject=model.subject, body_markdown=model.body_markdown,
-                        featured_event_ids=list(model.featured_event_ids), language=model.language)
+    campaign = Campaign(subject="La Camera Informa – numero di prova", body_markdown=BODY,
+                        featured_event_ids=event_ids, language="it")
     db.session.add(campaign)
     db.session.flush()
     schedule_campaign(campaign, None)
