@@ -202,6 +202,8 @@ class Config:
     # PostgreSQL: commit the "sent" marks without waiting for the WAL flush (faster on
     # slow disks; a database-server crash could then forget the last ~0.6 s of marks).
     NEWSLETTER_ASYNC_COMMIT = False
+    # SMTP connections sending a campaign side by side, each claiming its own rows (1 on SQLite).
+    NEWSLETTER_SMTP_CONNECTIONS = 2
     # APScheduler CronTrigger fields for the upcoming-events digest.
     NEWSLETTER_DIGEST_CRON = {"day_of_week": "mon", "hour": 9, "minute": 0,
                               "timezone": "Europe/Rome"}

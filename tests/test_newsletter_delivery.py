@@ -225,6 +225,7 @@ def test_someone_who_leaves_after_scheduling_receives_nothing(app, mail, client)
 
 
 def test_pause_stops_sending_and_resume_continues_without_repeats(app, mail):
+    app.config["NEWSLETTER_SMTP_CONNECTIONS"] = 1  # one batch in hand (each connection has its own)
     emails = subscribers(13)
     campaign = scheduled_campaign()
 
@@ -366,6 +367,7 @@ def test_two_senders_without_the_claim_do_send_twice(app, mail, monkeypatch):
     import app.newsletter.sending as sending
 
     app.config["NEWSLETTER_BATCH_SIZE"] = 50
+    app.config["NEWSLETTER_SMTP_CONNECTIONS"] = 1  # two senders of one connection each
     emails = subscribers(40)
     scheduled_campaign()
     start_due_campaigns()

@@ -117,7 +117,7 @@ def claim_due_messages(limit: int, *, now: datetime | None = None) -> tuple[str,
 def _settle(row_id: int, token: str, conn: sa.Connection | None = None, **values) -> bool:
     """Write the outcome of one attempt, only if this run still holds the claim; commit.
 
-    `conn`: the connection the run holds for its marks, in autocommit (no pool
+    `conn`: the connection the run holds for its marks (see marks_connection: no pool
     checkout, no pre-ping, one round trip per message); without it, the session's.
 
     The commit is durable by default. MAIL_ASYNC_COMMIT (PostgreSQL only) lets it skip
@@ -136,7 +136,8 @@ def _settle(row_id: int, token: str, conn: sa.Connection | None = None, **values
         .values(claimed_until=None, claim_token="", updated_at=utcnow(), **values)
     )
     if conn is not None:
-        result = conn.execute(stmt)  # in autocommit: the statement is its own transaction
+        result = conn.execute(stmt)
+        conn.commit()
     else:
         result = db.session.execute(stmt, execution_options={"synchronize_session": False})
         db.session.commit()
@@ -189,7 +190,8 @@ def deliver_due_messages(limit: int = 200) -> DeliveryReport:
     # One database connection held for the run's marks: each is still committed on its
     # own right after the server accepts the message, so the crash window stays one
     # message wide.
-    marks = _marks_connection()
+    async_commit = bool(config["MAIL_ASYNC_COMMIT"])
+    marks = marks_connection(async_commit)
     try:
         try:
             connection.connect()
@@ -213,20 +215,28 @@ def deliver_due_messages(limit: int = 200) -> DeliveryReport:
             report.sent += 1
     finally:
         connection.close()
-        _close_marks(marks)
+        close_marks(marks, async_commit)
         db.session.rollback()
     return report
 
 
-def _marks_connection() -> sa.Connection:
-    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    if db.engine.dialect.name == "postgresql" and current_app.config["MAIL_ASYNC_COMMIT"]:
-        conn.execute(sa.text("SET synchronous_commit TO OFF"))
+def marks_connection(async_commit: bool) -> sa.Connection:
+    """A database connection held by one sender for its "sent" marks: no pool checkout
+    or pre-ping per message. The caller commits after each mark; on PostgreSQL it is in
+    autocommit, so each statement is already its own transaction and that commit costs
+    no round trip. (Not on SQLite: an in-memory database shares one connection per
+    thread with the session.) `async_commit` (PostgreSQL only) skips the wait for the
+    WAL flush."""
+    conn = db.engine.connect()
+    if db.engine.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        if async_commit:
+            conn.execute(sa.text("SET synchronous_commit TO OFF"))
     return conn
 
 
-def _close_marks(conn: sa.Connection) -> None:
-    if db.engine.dialect.name == "postgresql" and current_app.config["MAIL_ASYNC_COMMIT"]:
+def close_marks(conn: sa.Connection, async_commit: bool) -> None:
+    if async_commit and db.engine.dialect.name == "postgresql":
         conn.execute(sa.text("RESET synchronous_commit"))  # the pool's next user gets the default
     conn.close()
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from flask import current_app
 
 from app.extensions import db
 from app.mail.delivery import DeliveryReport, deliver_due_messages
+from app.mail.parallel import sender_count, side_by_side
 from app.scheduler.registry import job
 
 log = logging.getLogger(__name__)
@@ -22,28 +22,12 @@ def deliver_outbox() -> DeliveryReport:
     each claims its own batches with SKIP LOCKED, holds its own SMTP connection and
     marks each message sent on its own, so exactly-once and the one-message crash
     window hold per sender as for one."""
-    app = current_app._get_current_object()
-    senders = max(1, int(app.config["MAIL_SENDERS"]))
-    if db.engine.dialect.name == "sqlite":
-        senders = 1
-    if senders == 1:
-        total = _send_batches()
-    else:
-        reports: list[DeliveryReport] = []
-
-        def run() -> None:
-            with app.app_context():
-                reports.append(_send_batches())
-
-        threads = [threading.Thread(target=run, name=f"outbox-sender-{n}") for n in range(senders)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        total = DeliveryReport()
-        for report in reports:
-            _add(total, report)
-            total.disabled = total.disabled or report.disabled
+    reports = side_by_side(sender_count(current_app.config["MAIL_SENDERS"]),
+                           lambda _n: _send_batches(), name="outbox-sender")
+    total = DeliveryReport()
+    for report in reports:
+        _add(total, report)
+        total.disabled = total.disabled or report.disabled
     if total.claimed:
         log.info("outbox: %s", total)
     return total

@@ -9,13 +9,17 @@ Exactly once, step by step:
    a conditional UPDATE elsewhere) and stamps them with a claim token and a lease; it
    commits before anything is sent, so two senders never hold the same row.
 3. Each message is rendered from a campaign message prepared once per language, handed
-   to the SMTP server over one reused connection, and its row is marked sent and
+   to the SMTP server over a connection held for the run, and its row is marked sent and
    committed right after the server accepted it.
+
+NEWSLETTER_SMTP_CONNECTIONS senders (one on SQLite) do this side by side, each in its
+own thread with its own SMTP connection and its own claims; they share the rate limit,
+the time budget and the prepared messages.
 
 A sender stops using its batch before the lease ends; rows of a sender that died come
 back to the queue once their lease has passed. The one window in which a message can go
 out twice is a crash after the SMTP server accepted it and before that row's commit:
-it holds a single message, and the repeat carries the same Message-ID.
+it holds a single message per connection, and the repeat carries the same Message-ID.
 """
 from __future__ import annotations
 
@@ -24,8 +28,9 @@ import hashlib
 import logging
 import re
 import secrets
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime
@@ -39,6 +44,8 @@ from app.db import UTCDateTime, utcnow
 from app.extensions import db
 from app.files import services as files
 from app.i18n import localized, tr
+from app.mail.delivery import close_marks, marks_connection
+from app.mail.parallel import sender_count, side_by_side
 from app.mail.retry import RetryPolicy
 from app.mail.smtp import (
     MAIL_POLICY,
@@ -414,20 +421,21 @@ def _release(token: str, ids: list[int]) -> None:
 
 @dataclass(frozen=True)
 class SendRun:
-    """What one sending run works with: its clock and budget, the claim lease, batch
-    size, retry policy, pacing, and the messages prepared once per language."""
+    """What one sending run works with, shared by its connections: its clock and
+    budget, the claim lease, batch size, the message quota, retry policy, pacing, and
+    the messages prepared once per language."""
 
     started: float
     budget: float
     lease: timedelta
     lease_margin: float  # stop using a batch this many seconds before its lease ends
     batch_size: int
-    max_messages: int | None
+    quota: _Quota
     retry: RetryPolicy
     bounce_threshold: int
     pacer: _Pacer
     prepared: dict[str, PreparedMessage]
-    events: list
+    preparing: threading.Lock
     default_language: str
     async_commit: bool
     clock: Callable[[], float]
@@ -454,26 +462,52 @@ class SendReport:
 
 
 class _Pacer:
-    """Spaces messages to at most `rate` per second (0: no limit)."""
+    """Spaces messages to at most `rate` per second (0: no limit), across all the
+    connections of a run: each message takes the next free slot under a lock, then
+    waits for it outside the lock."""
 
     def __init__(self, rate: float, clock: Callable[[], float], sleep: Callable[[float], None]):
         self.interval = 1.0 / rate if rate and rate > 0 else 0.0
         self.clock, self.sleep = clock, sleep
         self.next_at = clock()
+        self.lock = threading.Lock()
 
     def wait(self) -> None:
         if not self.interval:
             return
-        now = self.clock()
-        if self.next_at > now:
-            self.sleep(self.next_at - now)
-            now = self.next_at
-        self.next_at = max(self.next_at, now - self.interval) + self.interval
+        with self.lock:
+            now = self.clock()
+            slot = max(self.next_at, now)
+            self.next_at = max(self.next_at, slot - self.interval) + self.interval
+        if slot > now:
+            self.sleep(slot - now)
+
+
+class _Quota:
+    """At most `limit` messages sent by all the connections of a run (None: no limit)."""
+
+    def __init__(self, limit: int | None):
+        self.left = limit
+        self.lock = threading.Lock()
+
+    def take(self, wanted: int) -> int:
+        """Reserve up to `wanted` messages; give back what was not sent with `give_back`."""
+        if self.left is None:
+            return wanted
+        with self.lock:
+            granted = max(0, min(wanted, self.left))
+            self.left -= granted
+            return granted
+
+    def give_back(self, count: int) -> None:
+        if self.left is not None and count:
+            with self.lock:
+                self.left += count
 
 
 def send_campaign(
     campaign_id: int,
-    transport: Transport,
+    transport: Transport | Sequence[Transport],
     *,
     budget_seconds: float | None = None,
     max_messages: int | None = None,
@@ -482,135 +516,169 @@ def send_campaign(
     prepared: dict[str, PreparedMessage] | None = None,
 ) -> SendReport:
     """Send the due rows of one campaign until none is left, the campaign is paused or
-    cancelled, the SMTP server is unreachable, or the time budget is spent."""
+    cancelled, the SMTP server is unreachable, or the time budget is spent.
+
+    Given several transports (one SMTP connection each), each sends in its own thread,
+    claiming its own batches: the rate limit, the time budget and `max_messages` hold
+    for all of them together."""
+    transports = [transport] if not isinstance(transport, Sequence) else list(transport)
     config = current_app.config
-    report = SendReport()
     started = clock()
     budget = budget_seconds if budget_seconds is not None else config["NEWSLETTER_SEND_BUDGET_SECONDS"]
     lease = timedelta(seconds=config["NEWSLETTER_CLAIM_SECONDS"])
-    # Stop using a batch well before another sender may take it over.
-    lease_margin = min(30.0, lease.total_seconds() / 5)
-    batch_size = int(config["NEWSLETTER_BATCH_SIZE"])
-    retry = RetryPolicy.from_config(config, "NEWSLETTER")
-    bounce_threshold = int(config["NEWSLETTER_BOUNCE_THRESHOLD"])
-    pacer = _Pacer(float(config["NEWSLETTER_RATE_PER_SECOND"]), clock, sleep)
-    # PostgreSQL only: the "sent" mark survives a crash of this process as soon as the
-    # commit returns, but not a crash of the database server itself (docs/newsletter.md).
-    async_commit = bool(config["NEWSLETTER_ASYNC_COMMIT"]) and (
-        db.session.get_bind().dialect.name == "postgresql")
-    prepared = {} if prepared is None else prepared
     campaign = db.session.get(Campaign, campaign_id)
-    events = featured_events(campaign) if campaign is not None else []
+    default_language = campaign.language if campaign is not None else "it"
     db.session.commit()
     if campaign is None:
-        return report
+        return SendReport()
     recover_abandoned(campaign_id, utcnow())
-    with db.engine.connect() as marks:
-        _send_batches(campaign_id, transport, report, marks, SendRun(
-            started=started, budget=budget, lease=lease, lease_margin=lease_margin,
-            batch_size=batch_size, max_messages=max_messages, retry=retry,
-            bounce_threshold=bounce_threshold, pacer=pacer, prepared=prepared, events=events,
-            default_language=campaign.language, async_commit=async_commit, clock=clock,
-        ))
+    run = SendRun(
+        started=started, budget=budget, lease=lease,
+        # Stop using a batch well before another sender may take it over.
+        lease_margin=min(30.0, lease.total_seconds() / 5),
+        batch_size=int(config["NEWSLETTER_BATCH_SIZE"]), quota=_Quota(max_messages),
+        retry=RetryPolicy.from_config(config, "NEWSLETTER"),
+        bounce_threshold=int(config["NEWSLETTER_BOUNCE_THRESHOLD"]),
+        pacer=_Pacer(float(config["NEWSLETTER_RATE_PER_SECOND"]), clock, sleep),
+        prepared={} if prepared is None else prepared, preparing=threading.Lock(),
+        default_language=default_language,
+        # PostgreSQL only: the "sent" mark survives a crash of this process as soon as
+        # the commit returns, but not a crash of the database server itself.
+        async_commit=bool(config["NEWSLETTER_ASYNC_COMMIT"]),
+        clock=clock,
+    )
+
+    def connection(n: int) -> SendReport:
+        report = SendReport()
+        marks = marks_connection(run.async_commit)
+        try:
+            _send_batches(campaign_id, transports[n], report, marks, run)
+        finally:
+            close_marks(marks, run.async_commit)
+        return report
+
+    report = SendReport()
+    for part in side_by_side(len(transports), connection, name="newsletter-sender"):
+        report += part
     if finish_if_complete(campaign_id):
         report.finished.append(campaign_id)
     return report
 
 
+def _message_for(campaign_id: int, language: str, run: SendRun) -> PreparedMessage:
+    """The campaign in `language`, prepared once for all the run's connections."""
+    message = run.prepared.get(language)
+    if message is None:
+        with run.preparing:
+            message = run.prepared.get(language)
+            if message is None:
+                campaign = db.session.get(Campaign, campaign_id)
+                message = run.prepared[language] = prepare_message(campaign, language)
+                db.session.commit()
+    return message
+
+
 def _send_batches(campaign_id: int, transport: Transport, report: SendReport, marks,
                   run: SendRun) -> None:
-    done = 0
     while not report.stopped:
         if run.clock() - run.started > run.budget:
             report.stopped = "budget"
             break
-        size = run.batch_size if run.max_messages is None else min(run.batch_size,
-                                                                   run.max_messages - done)
+        size = run.quota.take(run.batch_size)
         if size <= 0:
             report.stopped = "limit"
             break
         token, batch = claim_batch(campaign_id, size, run.lease)
-        if not batch:
-            break
-        deadline = run.clock() + run.lease.total_seconds() - run.lease_margin
-        for index, row in enumerate(batch):
-            if run.clock() > deadline or run.clock() - run.started > run.budget:
-                _release(token, [r.delivery_id for r in batch[index:]])
+        unsent = size
+        try:
+            if not batch:
                 break
-            if row.subscriber_status != SubscriberStatus.ACTIVE:
-                # Left (or started bouncing) after the campaign was scheduled: nothing goes out.
-                _finish_row(row.delivery_id, token, status=DeliveryStatus.SKIPPED)
-                db.session.commit()
-                report.skipped += 1
-                continue
-            language = row.language if row.language in ("it", "en") else run.default_language
-            message = run.prepared.get(language)
-            if message is None:
-                campaign = db.session.get(Campaign, campaign_id)
-                message = run.prepared[language] = prepare_message(campaign, language, run.events)
-                db.session.commit()
-            data = message.render(recipient=row.email, token=row.token,
-                                  delivery_id=row.delivery_id)
-            run.pacer.wait()
-            try:
-                transport.send(data, sender=message.sender, recipients=[row.email])
-            except PermanentFailure as exc:
-                _finish_row(row.delivery_id, token, status=DeliveryStatus.FAILED,
-                            attempts=row.attempts + 1, last_error=_error_text(exc, row.email))
-                failures = Subscriber.permanent_failures + 1
-                db.session.execute(
-                    sa.update(Subscriber)
-                    .where(Subscriber.id == row.subscriber_id)
-                    .values(
-                        permanent_failures=failures,
-                        status=sa.case(
-                            (sa.and_(failures >= run.bounce_threshold,
-                                     Subscriber.status == SubscriberStatus.ACTIVE),
-                             SubscriberStatus.BOUNCING.value),
-                            else_=Subscriber.status,
-                        ),
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                db.session.commit()
-                report.failed += 1
-            except TemporaryFailure as exc:
-                attempts = row.attempts + 1
-                if run.retry.gives_up(attempts):
-                    _finish_row(row.delivery_id, token, status=DeliveryStatus.FAILED,
-                                attempts=attempts, last_error=_error_text(exc, row.email))
-                    report.failed += 1
-                else:
-                    _finish_row(row.delivery_id, token, status=DeliveryStatus.QUEUED,
-                                attempts=attempts, last_error=_error_text(exc, row.email),
-                                next_attempt_at=utcnow() + run.retry.delay(attempts))
-                    report.retried += 1
-                db.session.commit()
-                if exc.code is None:
+            deadline = run.clock() + run.lease.total_seconds() - run.lease_margin
+            for index, row in enumerate(batch):
+                if run.clock() > deadline or run.clock() - run.started > run.budget:
+                    _release(token, [r.delivery_id for r in batch[index:]])
+                    break
+                sent_before = report.sent
+                reachable = _send_one(campaign_id, transport, token, row, report, marks, run)
+                unsent -= report.sent - sent_before
+                if not reachable:
                     # No server to talk to: give the rest of the batch back and stop.
                     _release(token, [r.delivery_id for r in batch[index + 1:]])
-                    report.stopped = "smtp-unavailable"
-                    log.warning("campaign %s: SMTP unavailable: %s", campaign_id, exc)
                     break
-            else:
-                # The hot path runs on its own connection: no ORM bookkeeping and no pool
-                # checkout (with its pre-ping) per message.
-                if run.async_commit:
-                    marks.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-                marks.execute(_MARK_SENT, {
-                    "delivery_id": row.delivery_id, "token": token,
-                    "attempts": row.attempts + 1, "sent_at": utcnow(),
-                    "message_id": message.message_id(row.delivery_id),
-                })
-                if row.permanent_failures:
-                    marks.execute(
-                        sa.update(Subscriber.__table__)
-                        .where(Subscriber.__table__.c.id == row.subscriber_id)
-                        .values(permanent_failures=0)
-                    )
-                marks.commit()
-                report.sent += 1
-                done += 1
+        finally:
+            run.quota.give_back(unsent)
+
+
+def _send_one(campaign_id: int, transport: Transport, token: str, row: Claimed,
+              report: SendReport, marks, run: SendRun) -> bool:
+    """One claimed row: skipped, sent and marked, retried later or failed; False when
+    the SMTP server cannot be reached."""
+    if row.subscriber_status != SubscriberStatus.ACTIVE:
+        # Left (or started bouncing) after the campaign was scheduled: nothing goes out.
+        _finish_row(row.delivery_id, token, status=DeliveryStatus.SKIPPED)
+        db.session.commit()
+        report.skipped += 1
+        return True
+    language = row.language if row.language in ("it", "en") else run.default_language
+    message = _message_for(campaign_id, language, run)
+    data = message.render(recipient=row.email, token=row.token, delivery_id=row.delivery_id)
+    run.pacer.wait()
+    try:
+        transport.send(data, sender=message.sender, recipients=[row.email])
+    except PermanentFailure as exc:
+        _finish_row(row.delivery_id, token, status=DeliveryStatus.FAILED,
+                    attempts=row.attempts + 1, last_error=_error_text(exc, row.email))
+        failures = Subscriber.permanent_failures + 1
+        db.session.execute(
+            sa.update(Subscriber)
+            .where(Subscriber.id == row.subscriber_id)
+            .values(
+                permanent_failures=failures,
+                status=sa.case(
+                    (sa.and_(failures >= run.bounce_threshold,
+                             Subscriber.status == SubscriberStatus.ACTIVE),
+                     SubscriberStatus.BOUNCING.value),
+                    else_=Subscriber.status,
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        report.failed += 1
+    except TemporaryFailure as exc:
+        attempts = row.attempts + 1
+        if run.retry.gives_up(attempts):
+            _finish_row(row.delivery_id, token, status=DeliveryStatus.FAILED,
+                        attempts=attempts, last_error=_error_text(exc, row.email))
+            report.failed += 1
+        else:
+            _finish_row(row.delivery_id, token, status=DeliveryStatus.QUEUED,
+                        attempts=attempts, last_error=_error_text(exc, row.email),
+                        next_attempt_at=utcnow() + run.retry.delay(attempts))
+            report.retried += 1
+        db.session.commit()
+        if exc.code is None:
+            report.stopped = "smtp-unavailable"
+            log.warning("campaign %s: SMTP unavailable: %s", campaign_id, exc)
+            return False
+    else:
+        # The crash window is here: accepted by the server, not yet marked sent. The
+        # mark goes over the connection this sender holds (app.mail.delivery), without
+        # ORM bookkeeping or a pool checkout, and is committed before the next message.
+        marks.execute(_MARK_SENT, {
+            "delivery_id": row.delivery_id, "token": token,
+            "attempts": row.attempts + 1, "sent_at": utcnow(),
+            "message_id": message.message_id(row.delivery_id),
+        })
+        if row.permanent_failures:
+            marks.execute(
+                sa.update(Subscriber.__table__)
+                .where(Subscriber.__table__.c.id == row.subscriber_id)
+                .values(permanent_failures=0)
+            )
+        marks.commit()
+        report.sent += 1
+    return True
 
 
 def finish_if_complete(campaign_id: int, now: datetime | None = None) -> bool:
@@ -656,17 +724,24 @@ def send_due_campaigns(
     db.session.commit()
     if not sending:
         return report
-    transport = transport_factory()
-    if transport is None:
-        report.stopped = "smtp-not-configured"
-        log.warning("newsletter: %s campaign(s) waiting, no SMTP server configured", len(sending))
-        return report
+    # NEWSLETTER_SMTP_CONNECTIONS connections, each held for the whole run and sending
+    # from its own thread (one on SQLite).
+    transports: list[Transport] = []
     try:
+        for _ in range(sender_count(current_app.config["NEWSLETTER_SMTP_CONNECTIONS"])):
+            transport = transport_factory()
+            if transport is None:
+                report.stopped = "smtp-not-configured"
+                log.warning("newsletter: %s campaign(s) waiting, no SMTP server configured",
+                            len(sending))
+                return report
+            transports.append(transport)
         for campaign_id in sending:
-            report += send_campaign(campaign_id, transport, budget_seconds=budget_seconds,
+            report += send_campaign(campaign_id, transports, budget_seconds=budget_seconds,
                                     max_messages=max_messages)
             if report.stopped:
                 break
     finally:
-        transport.close()
+        for transport in transports:
+            transport.close()
     return report
