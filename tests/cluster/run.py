@@ -678,7 +678,7 @@ def kill_app_host(c: Cluster):
             except Exception as exc:  # noqa: BLE001
                 status = -1
                 with lock:
-                    failures.append(f"{path}: {type(exc).__name__}")
+                    failures.append(f"{path}: {type(exc).__name__} {exc}")
                 b.close()
             with lock:
                 gets[status] += 1
@@ -727,7 +727,8 @@ def kill_app_host(c: Cluster):
     half = [e for e, n in stored.items() if n < 1]
     lost = [e for e, s in post_outcomes if s == 303 and e not in stored]
     failed_posts = [(e, s) for e, s in post_outcomes if s != 303]
-    log(f"   GETs: {dict(gets)} ({before} before the kill, {after} in the {time.monotonic() - killed_at:.0f}s after)")
+    log(f"   GETs: {dict(gets)} ({before} before the kill, {after} in the {time.monotonic() - killed_at:.0f}s after)"
+        f"{'; failures: ' + ', '.join(failures[:5]) if failures else ''}")
     log(f"   POSTs: {dict(posts)}; failed: {failed_posts}; stored of those: "
         f"{[e for e, _ in failed_posts if e in stored]}; half-written: {half}; answered 303 but missing: {lost}")
     c.start_host(victim, wait=False)  # back before scenario 6, which needs both hosts
