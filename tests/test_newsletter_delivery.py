@@ -214,6 +214,8 @@ def test_someone_who_leaves_after_scheduling_receives_nothing(app, mail, client)
     emails = subscribers(4)
     campaign = scheduled_campaign()
     start_due_campaigns()  # the rows exist: the campaign has started
+    db.session.refresh(campaign)
+    assert campaign.recipients_count == 4
     leaver = db.session.scalar(sa.select(Subscriber).where(Subscriber.email == emails[2]))
     client.post(f"/newsletter/unsubscribe/{leaver.token}",
                 data={"List-Unsubscribe": "One-Click"})

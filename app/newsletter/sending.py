@@ -300,13 +300,17 @@ def start_due_campaigns(now: datetime | None = None) -> list[int]:
             sa.literal(""),
             sa.literal(""),
         )
-        inserted = db.session.execute(
+        db.session.execute(
             sa.insert(Delivery).from_select(
                 ["campaign_id", "subscriber_id", "status", "attempts", "next_attempt_at",
                  "message_id", "last_error"],
                 select,
             )
-        ).rowcount
+        )
+        # Counted, not read from the INSERT's rowcount: the ORM's INSERT ... SELECT reports
+        # -1 on PostgreSQL.
+        inserted = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Delivery).where(Delivery.campaign_id == campaign_id))
         campaign.recipients_count = inserted
         db.session.commit()
         log.info("campaign %s started with %s recipients", campaign_id, inserted)
