@@ -291,7 +291,10 @@ def test_secret_key_fallbacks_come_from_the_environment(monkeypatch):
 def test_a_connection_cut_after_the_answer_was_built_does_not_turn_it_into_an_error(monkeypatch):
     import sqlite3
 
-    app = create_app(make_config())  # no outer app context: teardown runs as in production
+    # No outer app context: teardown runs as in production. Its own SQLite database, whose
+    # driver's error it simulates: on the shared PostgreSQL one the connection left open by
+    # the failed rollback would block the next test's clean-up.
+    app = create_app(make_config(SQLALCHEMY_DATABASE_URI="sqlite://"))
     app.add_url_rule("/count-users", "count_users",
                      lambda: str(db.session.scalar(sa.text("SELECT count(*) FROM users"))))
     with app.app_context():
