@@ -121,12 +121,16 @@ def test_the_subscriber_list_speaks_italian_and_counts_agree(client, auth, admin
 
 
 def test_one_seat_left_is_one_seat(client):
-    event = EventFactory(slug="workshop", capacity=2)
+    # Hybrid, so the form counts the seats of each mode.
+    event = EventFactory(slug="workshop", format=EventFormat.HYBRID, capacity=None,
+                         capacity_in_person=2, capacity_online=10)
     db.session.commit()
     register_attendee(event, AttendeeDetails(first_name="A", last_name="B", email="a@example.org",
                                              consent=True))
     db.session.commit()
-    assert "1 posti" not in text(client.get("/events/workshop/register"))
+    page = text(client.get("/events/workshop/register"))
+    assert "1 posto" in page
+    assert "1 posti" not in page and "1 liberi" not in page
 
 
 def test_a_venue_used_by_two_events_says_so_in_the_plural(client, auth, admin):
