@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from babel.dates import format_date, format_time, get_timezone_name
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
@@ -49,9 +50,23 @@ def original_language(obj: Any) -> str:
     if lang is None:
         # Sessions and materials speak their event's language: read it only when the
         # event is already loaded, never at the cost of a query.
-        parent = getattr(obj, "__dict__", {}).get("event")
-        lang = getattr(parent, "language", None)
+        lang = getattr(_loaded(obj, "event"), "language", None)
     return lang if lang in SUPPORTED else ORIGINAL
+
+
+def _loaded(obj: Any, relation: str) -> Any:
+    """`obj.<relation>` if that row is already in memory: set on the object, or in its
+    session's identity map (a session loaded through `event.sessions` has its event
+    there without pointing at it); None rather than a query."""
+    parent = getattr(obj, "__dict__", {}).get(relation)
+    if parent is not None:
+        return parent
+    state = sa.inspect(obj, raiseerr=False)
+    key = getattr(obj, f"{relation}_id", None)
+    if state is None or state.session is None or key is None:
+        return None
+    related = state.mapper.relationships[relation].mapper
+    return state.session.identity_map.get(related.identity_key_from_primary_key((key,)))
 
 
 def localized(obj: Any, field: str, lang: str | None = None) -> Localized:

@@ -102,6 +102,15 @@ def test_english_visitors_see_english_texts_and_the_italian_fallback_is_marked(a
     assert "<title>+RESILIENT final conference" in html
 
 
+def test_an_event_written_in_english_marks_its_programme_english_on_italian_pages(app, client):
+    app.config["EVENT_PAGE_CACHE"] = False
+    event = EventFactory(slug="written-in-english", language="en", title="Study visit")
+    SessionFactory(event=event, title="Welcome coffee", starts_at=event.starts_at)
+    db.session.commit()
+    html = page(client.get("/events/written-in-english/"))
+    assert '<p class="programme-title fw-semibold mb-1" lang="en">Welcome coffee</p>' in html
+
+
 def test_the_english_list_shows_english_titles_without_more_queries(app, client, count_queries):
     project = ProjectFactory(name="Progetto", name_en="Project")
     for i in range(2):
