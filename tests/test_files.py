@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from app.events import operations as ops
 from app.events.models import Material, MaterialKind, Visibility
 from app.extensions import db
 from app.files import services as files
@@ -265,6 +266,23 @@ def test_replacing_a_file_keeps_its_address(client, organiser, backend):
     assert db.session.scalar(sa.select(sa.func.count(Blob.id))) == 1  # the draft went
     edit = client.get(f"/admin/events/{event.id}/materials/{material.id}/edit").get_data(as_text=True)
     assert "programma v2.pdf" in edit
+
+
+def test_a_file_link_shared_before_the_event_was_renamed_still_downloads(client, organiser):
+    event = own_event(organiser, slug="conferenza-2026")
+    upload_material(client, event, pdf_bytes("programma"), "programma.pdf")
+    material = db.session.scalar(sa.select(Material))
+    shared = f"/events/conferenza-2026/materials/{material.id}"
+    ops.update_event(event, {"slug": "conferenza-finale"}, user=organiser)
+    db.session.commit()
+    assert material.url.endswith(f"/events/conferenza-finale/materials/{material.id}")
+    page = client.get("/events/conferenza-finale/").get_data(as_text=True)
+    assert f'href="{material.url}"' in page
+    moved = client.get(shared)
+    assert moved.status_code == 301
+    assert moved.headers["Location"].endswith(f"/events/conferenza-finale/materials/{material.id}")
+    _, body = download(client, moved.headers["Location"])
+    assert b"programma" in body
 
 
 def test_a_recording_stays_a_link(client, organiser):

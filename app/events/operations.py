@@ -334,6 +334,12 @@ def update_event(event: Event, values: Mapping[str, Any], *, user: User,
             changes["organisers"] = (old, new)
     if not changes:
         return changes
+    if "slug" in changes:
+        # A file's address names the event: the page links to the new one (links shared
+        # under the old one are redirected, see events.views.material_file).
+        for material in event.materials:
+            if material.url == _file_url(material, changes["slug"][0]):
+                material.url = material_file_url(material)
     event.bump_version(schedule_changed=bool(SCHEDULE_FIELDS & changes.keys()))
     db.session.flush()
     record("event.update", event, user=user, summary=event.title,
@@ -589,8 +595,11 @@ def _validate_material(event: Event, values: Mapping[str, Any], *, has_file: boo
 
 def material_file_url(material: Material) -> str:
     """The stable public address of a material's file: the same after a replacement."""
-    return (f"{current_app.config['BASE_URL']}/events/{material.event.slug}"
-            f"/materials/{material.id}")
+    return _file_url(material, material.event.slug)
+
+
+def _file_url(material: Material, slug: str) -> str:
+    return f"{current_app.config['BASE_URL']}/events/{slug}/materials/{material.id}"
 
 
 def _attach(material: Material, upload: Upload) -> None:

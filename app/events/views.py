@@ -5,6 +5,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    redirect,
     render_template,
     request,
     session,
@@ -15,6 +16,7 @@ from app.cache import get_cache, not_modified
 from app.events import bp, services
 from app.events.fastpath import fast_path_slug, page_etag, page_headers, page_key
 from app.events.filter_form import EventFilterForm
+from app.events.models import Material
 from app.events.panels import panels_for
 from app.extensions import db
 from app.files import services as files
@@ -162,6 +164,12 @@ def _private_copy(body: bytes) -> Response:
 def material_file(slug: str, material_id: int):
     """A public material's file. Registrants-only files are served from the attendee's
     private page (/registrations/<token>/materials/<id>), never here."""
+    material = db.get_or_404(Material, material_id)
+    if material.event.slug != slug:
+        # Shared under the event's former address: the file lives on at the new one.
+        services.public_event_or_404(material.event.slug)
+        return redirect(url_for(".material_file", slug=material.event.slug,
+                                material_id=material_id), 301)
     event = services.public_event_or_404(slug)
     material = next((m for m in services.public_materials(event) if m.id == material_id), None)
     stored = files.material_file(material_id) if material is not None else None
