@@ -221,13 +221,19 @@ def test_an_imported_person_is_erased_like_anyone_else(signed_in, event):
     staged_id = upload(signed_in, event, (HEADER + "Anna;Bianchi;anna@example.org;;;\n").encode())
     post_check(signed_in, event, staged_id, action="import")
     reg = registrations(event)[0]
+    # A second list holding her, uploaded but not imported yet, and one that does not.
+    upload(signed_in, event, (HEADER + "Anna;Bianchi;anna@example.org;;;\n").encode())
+    upload(signed_in, event, (HEADER + "Luca;Neri;luca@example.org;;;\n").encode())
+    assert db.session.scalar(sa.select(sa.func.count(StagedImport.id))) == 2
     erase_personal_data(reg)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))
                              .where(OutboxMessage.recipient == "anna@example.org")) == 0
     texts = db.session.scalars(sa.select(AuditEntry.summary)).all()
     assert not any("Bianchi" in t for t in texts)
-    assert db.session.scalar(sa.select(sa.func.count(StagedImport.id))) == 0
+    waiting = db.session.scalars(sa.select(StagedImport)).all()
+    assert [row for staged in waiting for row in staged.rows] and all(
+        "anna@example.org" not in cell for staged in waiting for row in staged.rows for cell in row)
 
 
 def test_a_list_longer_than_the_limit_is_refused_with_the_limit_named(app, signed_in, event):

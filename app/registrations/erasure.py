@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from app.audit import record, scrub
 from app.extensions import db
+from app.imports.services import forget_address
 from app.mail.models import OutboxMessage
 from app.registrations import signals
 from app.registrations.models import Registration, RegistrationStatus
@@ -48,6 +49,7 @@ def forget_traces(reg: Registration, *, email: str, names: list[str], by: Any = 
     # Reminders and calendars drop their own rows (their receivers).
     signals.registration_anonymised.send(reg, email=email, address_still_live=still_live)
     scrub([email, *names], object_type="registration", object_id=reg.id)
+    forget_address(email)  # an upload still waiting for its import
     db.session.flush()
     db.session.expire_all()  # the bulk deletes bypassed the identity map
     record("registration.erase", reg, user=by, event_id=reg.event_id, reason=reason)
