@@ -67,6 +67,11 @@ def test_rows_without_consent_are_refused_and_the_others_get_the_double_opt_in(c
                                        .where(OutboxMessage.category == "newsletter-confirm")).all()
     assert sorted(confirmations) == ["anna@example.org", "jean@example.org"]
     assert db.session.scalar(sa.select(sa.func.count(StagedImport.id))) == 0
+    # The evidence is shown beside the address, with where the consent came from.
+    listing = text(client.get("/admin/newsletter/subscribers"))
+    assert "imported list" in listing
+    assert "Modulo cartaceo - Workshop Mestre 17/01/2022" in listing
+    assert "Subscribers imported" in text(client.get("/admin/audit"))
 
 
 def test_cancelling_writes_nothing(client, auth, admin):

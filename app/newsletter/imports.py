@@ -25,13 +25,17 @@ from app.i18n import SUPPORTED
 from app.imports import rows
 from app.imports.models import StagedImport
 from app.imports.services import discard
-from app.newsletter.models import Subscriber, SubscriberStatus, topic_codes
+from app.newsletter.models import (
+    IMPORTED,
+    IMPORTED_CONFIRMED,
+    Subscriber,
+    SubscriberStatus,
+    topic_codes,
+)
 from app.newsletter.services import NewsletterError, new_token, request_subscription
 from app.registrations.forms import normalise_email
 
 KIND = "subscribers"
-SOURCE = "import"
-SOURCE_CONFIRMED = "import-confirmed"
 NOTE_MAX = 500
 
 # (field, label, required, header names that map to it without asking)
@@ -140,11 +144,11 @@ def import_subscribers(staged: StagedImport, mapping: dict[str, str], *, by: Any
             subscriber.consent_at = now
             subscriber.consent_version = version
             subscriber.confirmed_at = now
-            subscriber.consent_source = SOURCE_CONFIRMED
+            subscriber.consent_source = IMPORTED_CONFIRMED
             result.confirmed += 1
         else:
             subscriber = request_subscription(row.email, name=name, language=language,
-                                              consent_version=version, source=SOURCE, now=now)
+                                              consent_version=version, source=IMPORTED, now=now)
             if subscriber is None:
                 result.left_alone += 1
                 continue

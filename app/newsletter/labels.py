@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from app.newsletter.models import SubscriberStatus
+from app.newsletter.models import IMPORTED, IMPORTED_CONFIRMED, SubscriberStatus
 
 SUBSCRIBER_STATUSES = {
     SubscriberStatus.PENDING: _l("Waiting for confirmation"),
@@ -17,6 +17,8 @@ CONSENT_SOURCES = {
     "form": _l("newsletter page"),
     "home": _l("home page"),
     "registration": _l("event registration"),
+    IMPORTED: _l("imported list"),
+    IMPORTED_CONFIRMED: _l("imported list, confirmed by an administrator"),
 }
 
 

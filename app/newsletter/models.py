@@ -49,6 +49,12 @@ subscriber_topics = sa.Table(
 )
 
 
+# consent_source of imported addresses: invited (double opt-in), or subscribed as
+# confirmed by an administrator.
+IMPORTED = "import"
+IMPORTED_CONFIRMED = "import-confirmed"
+
+
 class Subscriber(TimestampMixin, db.Model):
     __tablename__ = "newsletter_subscribers"
 
@@ -71,9 +77,9 @@ class Subscriber(TimestampMixin, db.Model):
     consent_user_agent: so.Mapped[str] = so.mapped_column(sa.String(400), default="")
     consent_version: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
     consent_source: so.Mapped[str] = so.mapped_column(sa.String(40), default="form")
-    # For an imported address: where its consent was given, as the importer stated it
-    # ("paper form, Mestre workshop 17/01/2022"), and for an import as confirmed the
-    # administrator's reason.
+    # For an imported address (consent_source IMPORTED or IMPORTED_CONFIRMED): where its
+    # consent was given, as the importer stated it ("paper form, Mestre workshop
+    # 17/01/2022"). The reason for an import as confirmed is in the audit log.
     consent_note: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
     confirmed_at: so.Mapped[datetime | None]
     unsubscribed_at: so.Mapped[datetime | None]
