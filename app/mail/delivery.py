@@ -114,33 +114,20 @@ def claim_due_messages(limit: int, *, now: datetime | None = None) -> tuple[str,
     return token, ids
 
 
-def _settle(row_id: int, token: str, conn: sa.Connection | None = None, **values) -> bool:
+def _settle(row_id: int, token: str, conn: sa.Connection, **values) -> bool:
     """Write the outcome of one attempt, only if this run still holds the claim; commit.
 
     `conn`: the connection the run holds for its marks (see marks_connection: no pool
-    checkout, no pre-ping, one round trip per message); without it, the session's.
-
-    The commit is durable by default. MAIL_ASYNC_COMMIT (PostgreSQL only) lets it skip
-    the wait for the WAL flush: faster, and a crash of this process still cannot lose
-    it, but a crash of the database server itself within a fraction of a second could,
-    and then those few messages would be sent again.
+    checkout, no pre-ping, one round trip per message, and MAIL_ASYNC_COMMIT's choice of
+    a durable or a faster commit).
     """
-    target = conn if conn is not None else db.session
-    if (conn is None and db.engine.dialect.name == "postgresql"
-            and current_app.config["MAIL_ASYNC_COMMIT"]):
-        target.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-    stmt = (
+    result = conn.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token,
                OutboxMessage.status == OutboxStatus.SENDING)
         .values(claimed_until=None, claim_token="", updated_at=utcnow(), **values)
     )
-    if conn is not None:
-        result = conn.execute(stmt)
-        conn.commit()
-    else:
-        result = db.session.execute(stmt, execution_options={"synchronize_session": False})
-        db.session.commit()
+    conn.commit()
     if result.rowcount != 1:
         log.warning("outbox row %s was reclaimed by another run before it was settled", row_id)
     return result.rowcount == 1
@@ -151,7 +138,7 @@ _FIELDS = ("id", "sender", "recipient", "subject", "body_text", "body_html", "he
 
 
 def _record_failure(row: sa.Row, token: str, error: DeliveryError, report: DeliveryReport,
-                    policy: RetryPolicy, conn: sa.Connection | None = None) -> None:
+                    policy: RetryPolicy, conn: sa.Connection) -> None:
     attempts = row.attempts + 1
     answer = str(error)[:2000]
     if error.temporary and not policy.gives_up(attempts):
@@ -225,8 +212,10 @@ def marks_connection(async_commit: bool) -> sa.Connection:
     or pre-ping per message. The caller commits after each mark; on PostgreSQL it is in
     autocommit, so each statement is already its own transaction and that commit costs
     no round trip. (Not on SQLite: an in-memory database shares one connection per
-    thread with the session.) `async_commit` (PostgreSQL only) skips the wait for the
-    WAL flush."""
+    thread with the session.) `async_commit` (MAIL_ASYNC_COMMIT, PostgreSQL only) skips
+    the wait for the WAL flush: faster, and a crash of this process still cannot lose a
+    mark, but a crash of the database server within a fraction of a second could, and
+    those few messages would be sent again."""
     conn = db.engine.connect()
     if db.engine.dialect.name == "postgresql":
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
